@@ -1,0 +1,2 @@
+-- Runs after every migrate: fresh statistics for the query planner.
+ANALYZE;

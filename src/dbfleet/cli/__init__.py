@@ -1,0 +1,41 @@
+"""The `dbfleet` command line: a thin layer that parses arguments, calls the core, renders."""
+
+from __future__ import annotations
+
+import sys
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point: errors become one line and an exit code, never a traceback."""
+    args = sys.argv[1:] if argv is None else argv
+    if args in (["--version"], ["-V"]):  # answered before anything heavy is imported
+        from dbfleet import __version__
+
+        print(f"dbfleet {__version__}")
+        return
+    debug = "--debug" in args
+    from dbfleet.errors import DbfleetError
+
+    try:
+        from dbfleet.cli.app import app
+
+        app(args=args, prog_name="dbfleet")
+    except DbfleetError as exc:
+        if debug:
+            raise
+        from dbfleet.cli.output import error
+
+        error(str(exc))
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        from dbfleet.cli.output import error
+
+        error("interrupted")
+        sys.exit(130)
+    except Exception as exc:  # a bug: still no traceback (and no secret) unless --debug
+        if debug:
+            raise
+        from dbfleet.cli.output import error
+
+        error(f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)")
+        sys.exit(1)

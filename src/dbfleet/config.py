@@ -1,0 +1,351 @@
+"""dbfleet.toml -> typed settings: validation, ${env:X} / ${file:P} references, DBFLEET_* overrides."""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dbfleet.dburl import DatabaseUrl, parse_url
+from dbfleet.errors import ConfigError
+from dbfleet.secrets import register_secret
+
+CONFIG_NAME = "dbfleet.toml"
+DEFAULT_HISTORY_TABLE = "dbfleet_schema_history"
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+_REFERENCE = re.compile(r"\$\$\{|\$\{(?P<kind>env|file):(?P<arg>[^}]*)\}")
+_DURATION = re.compile(r"^\s*(?P<n>\d+(?:\.\d+)?)\s*(?P<unit>ms|s|m|h)?\s*$")
+
+
+@dataclass(frozen=True)
+class Environment:
+    """One `[environments.NAME]` table, its references resolved."""
+
+    name: str
+    url: DatabaseUrl
+    placeholders: Mapping[str, str]
+    history_schema: str | None
+    history_table: str
+
+
+@dataclass(frozen=True)
+class Project:
+    """The settings of one dbfleet project (a dbfleet.toml and the folder it lives in)."""
+
+    root: Path
+    config_file: Path | None
+    name: str
+    default_environment: str | None
+    locations: tuple[Path, ...]
+    history_table: str = DEFAULT_HISTORY_TABLE
+    history_schema: str | None = None
+    out_of_order: bool = False
+    validate_on_migrate: bool = True
+    placeholder_replacement: bool = True
+    lock_wait_seconds: float = 600.0
+    placeholders: Mapping[str, str] = field(default_factory=dict)
+    environments: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    @property
+    def source(self) -> str:
+        return str(self.config_file) if self.config_file else "command line"
+
+    def environment(self, name: str | None = None, *, url: str | None = None) -> Environment:
+        """Resolve the environment to work on: `name`, else DBFLEET_ENV, else the default.
+
+        `url` (from --url) and DBFLEET_URL override the environment's own URL. Only the chosen
+        environment's ${env:...} and ${file:...} references are resolved, so a variable that only
+        production needs does not have to exist on a developer's machine.
+        """
+        name = name or os.environ.get("DBFLEET_ENV") or self.default_environment
+        url = url or os.environ.get("DBFLEET_URL")
+        table: Mapping[str, Any] = {}
+        if name is not None:
+            if name not in self.environments:
+                known = ", ".join(sorted(self.environments)) or "none"
+                raise ConfigError(
+                    f"{self.source}: unknown environment '{name}'",
+                    hint=f"defined environments: {known}",
+                )
+            table = self.environments[name]
+        elif url is None:
+            raise ConfigError(
+                f"{self.source}: no environment chosen",
+                hint="pass --env NAME, set [project] default_environment, or pass --url",
+            )
+        where = f"{self.source}: environments.{name}" if name else "--url"
+        raw_url = url if url is not None else table.get("url")
+        if raw_url is None:
+            raise ConfigError(f"{where}: 'url' is missing", hint="add url = \"...\" to it")
+        url_origin = "--url/DBFLEET_URL" if url is not None else f"{where}.url"
+        resolved_url = self.resolve(str(raw_url), url_origin, secret=True)
+        placeholders = dict(self.placeholders)
+        for key, value in table.get("placeholders", {}).items():
+            placeholders[key] = self.resolve(str(value), f"{where}.placeholders.{key}")
+        history_table = os.environ.get("DBFLEET_HISTORY_TABLE") or table.get(
+            "history_table", self.history_table
+        )
+        _check_identifier(history_table, f"{where}.history_table")
+        history_schema = os.environ.get("DBFLEET_HISTORY_SCHEMA") or table.get(
+            "history_schema", self.history_schema
+        )
+        return Environment(
+            name=name or "(url)",
+            url=parse_url(resolved_url, where=url_origin),
+            placeholders=placeholders,
+            history_schema=history_schema or None,
+            history_table=history_table,
+        )
+
+    def resolve(self, value: str, where: str, *, secret: bool = False) -> str:
+        """Replace ${env:VAR} and ${file:PATH} in `value`; `$${` stands for a literal `${`."""
+
+        def substitute(match: re.Match[str]) -> str:
+            if match.group(0) == "$${":
+                return "${"
+            kind, arg = match["kind"], match["arg"]
+            if kind == "env":
+                var, _, default = arg.partition(":-")
+                found = os.environ.get(var)
+                if found is None and ":-" not in arg:
+                    raise ConfigError(
+                        f"{where} uses ${{env:{var}}}, but {var} is not set",
+                        hint=f"export {var}, or use ${{env:{var}:-default}}",
+                    )
+                result = found if found is not None else default
+            else:
+                path = (self.root / arg).resolve() if not os.path.isabs(arg) else Path(arg)
+                try:
+                    result = path.read_text(encoding="utf-8").rstrip("\r\n")
+                except OSError as exc:
+                    raise ConfigError(
+                        f"{where} uses ${{file:{arg}}}, which cannot be read: {exc.strerror}"
+                    ) from None
+            if secret:
+                register_secret(result)
+            return result
+
+        return _REFERENCE.sub(substitute, value)
+
+
+# --- loading and validation -------------------------------------------------------------------
+
+Check = Callable[[Any, str], Any]
+
+
+def _string(value: Any, where: str) -> str:
+    if not isinstance(value, str):
+        raise ConfigError(f"{where} must be a string, not {_kind(value)}")
+    return value
+
+
+def _boolean(value: Any, where: str) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"{where} must be true or false, not {value!r}")
+    return value
+
+
+def _string_list(value: Any, where: str) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{where} must be a string or a list of strings")
+    return value
+
+
+def _identifier(value: Any, where: str) -> str:
+    return _check_identifier(_string(value, where), where)
+
+
+def _check_identifier(value: str, where: str) -> str:
+    if not _IDENTIFIER.match(value):
+        raise ConfigError(
+            f"{where}: '{value}' is not a valid table name",
+            hint="use letters, digits and underscores, starting with a letter or underscore",
+        )
+    return value
+
+
+def duration_seconds(value: Any, where: str) -> float:
+    """`600`, `"90s"`, `"10m"`, `"1h"`, `"250ms"` -> seconds."""
+    if isinstance(value, bool):
+        raise ConfigError(f"{where} must be a duration like \"10m\" or a number of seconds")
+    if isinstance(value, int | float):
+        return float(value)
+    match = _DURATION.match(str(value))
+    if not match:
+        raise ConfigError(
+            f"{where}: '{value}' is not a duration", hint='use e.g. "250ms", "30s", "10m" or "1h"'
+        )
+    factor = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, None: 1}[match["unit"]]
+    return float(match["n"]) * factor
+
+
+def _placeholder_table(value: Any, where: str) -> dict[str, str]:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where} must be a table of name = value")
+    result = {}
+    for key, item in value.items():
+        if isinstance(item, dict | list):
+            raise ConfigError(f"{where}.{key} must be a string, number or boolean")
+        result[key] = str(item).lower() if isinstance(item, bool) else str(item)
+    return result
+
+
+SECTIONS: dict[str, dict[str, Check]] = {
+    "project": {"name": _string, "default_environment": _string},
+    "migrations": {
+        "locations": _string_list,
+        "history_table": _identifier,
+        "history_schema": _string,
+        "out_of_order": _boolean,
+        "validate_on_migrate": _boolean,
+        "placeholder_replacement": _boolean,
+        "lock_wait": duration_seconds,
+    },
+}
+ENVIRONMENT_KEYS: dict[str, Check] = {
+    "url": _string,
+    "description": _string,
+    "placeholders": _placeholder_table,
+    "history_table": _identifier,
+    "history_schema": _string,
+}
+
+
+def find_config(start: Path) -> Path | None:
+    """The nearest dbfleet.toml in `start` or one of its parents."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        candidate = folder / CONFIG_NAME
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_project(config_file: Path | None = None, *, start: Path | None = None) -> Project:
+    """Load and validate a project; with no file, the nearest dbfleet.toml above `start`."""
+    env_config = os.environ.get("DBFLEET_CONFIG")
+    if config_file is None and env_config:
+        config_file = Path(env_config)
+    if config_file is None:
+        config_file = find_config(start or Path.cwd())
+    if config_file is None:
+        return _bare_project(start or Path.cwd())
+    if config_file.is_dir():
+        config_file = config_file / CONFIG_NAME
+    try:
+        data = tomllib.loads(config_file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{config_file}: no such file", hint="run `dbfleet init` to create a project"
+        ) from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{config_file}: not UTF-8 text", hint="save it as UTF-8") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{config_file}: invalid TOML: {exc}") from None
+    return _project_from(data, config_file)
+
+
+def _bare_project(root: Path) -> Project:
+    """A project with no dbfleet.toml: everything comes from the command line and DBFLEET_*."""
+    locations = os.environ.get("DBFLEET_LOCATIONS")
+    return Project(
+        root=root.resolve(),
+        config_file=None,
+        name=root.resolve().name,
+        default_environment=None,
+        locations=tuple(
+            (root / p).resolve() for p in (locations.split(os.pathsep) if locations else ["migrations"])
+        ),
+        placeholders=_env_placeholders(),
+    )
+
+
+def _project_from(data: dict[str, Any], config_file: Path) -> Project:
+    name = str(config_file)
+    values: dict[str, dict[str, Any]] = {}
+    for section, content in data.items():
+        if section in ("placeholders", "environments"):
+            continue
+        if section not in SECTIONS:
+            raise _unknown(name, section, [*SECTIONS, "placeholders", "environments"])
+        if not isinstance(content, dict):
+            raise ConfigError(f"{name}: '{section}' must be a table ([{section}])")
+        values[section] = {}
+        for key, value in content.items():
+            checks = SECTIONS[section]
+            if key not in checks:
+                raise _unknown(name, f"{section}.{key}", list(checks), prefix=f"{section}.")
+            values[section][key] = checks[key](value, f"{name}: {section}.{key}")
+    placeholders = _placeholder_table(data.get("placeholders", {}), f"{name}: placeholders")
+    environments = data.get("environments", {})
+    if not isinstance(environments, dict):
+        raise ConfigError(f"{name}: 'environments' must hold tables like [environments.dev]")
+    checked_envs: dict[str, dict[str, Any]] = {}
+    for env_name, table in environments.items():
+        where = f"{name}: environments.{env_name}"
+        if not isinstance(table, dict):
+            raise ConfigError(f"{where} must be a table ([environments.{env_name}])")
+        checked_envs[env_name] = {}
+        for key, value in table.items():
+            if key not in ENVIRONMENT_KEYS:
+                raise _unknown(
+                    name, f"environments.{env_name}.{key}", list(ENVIRONMENT_KEYS),
+                    prefix=f"environments.{env_name}.",
+                )
+            checked_envs[env_name][key] = ENVIRONMENT_KEYS[key](value, f"{where}.{key}")
+    project = values.get("project", {})
+    migrations = values.get("migrations", {})
+    default_env = project.get("default_environment")
+    if default_env is not None and default_env not in checked_envs:
+        raise ConfigError(
+            f"{name}: project.default_environment names '{default_env}', which is not defined",
+            hint=f"add [environments.{default_env}] or fix the name",
+        )
+    if default_env is None and len(checked_envs) == 1:
+        default_env = next(iter(checked_envs))
+    root = config_file.resolve().parent
+    env_locations = os.environ.get("DBFLEET_LOCATIONS")
+    locations = (
+        env_locations.split(os.pathsep) if env_locations else migrations.get("locations", ["migrations"])
+    )
+    return Project(
+        root=root,
+        config_file=config_file,
+        name=project.get("name", root.name),
+        default_environment=default_env,
+        locations=tuple((root / p).resolve() for p in locations),
+        history_table=migrations.get("history_table", DEFAULT_HISTORY_TABLE),
+        history_schema=migrations.get("history_schema"),
+        out_of_order=migrations.get("out_of_order", False),
+        validate_on_migrate=migrations.get("validate_on_migrate", True),
+        placeholder_replacement=migrations.get("placeholder_replacement", True),
+        lock_wait_seconds=migrations.get("lock_wait", 600.0),
+        placeholders={**placeholders, **_env_placeholders()},
+        environments=checked_envs,
+    )
+
+
+def _env_placeholders() -> dict[str, str]:
+    """DBFLEET_PLACEHOLDERS_NAME=value sets placeholder ${name}."""
+    prefix = "DBFLEET_PLACEHOLDERS_"
+    return {k[len(prefix):].lower(): v for k, v in os.environ.items() if k.startswith(prefix)}
+
+
+def _unknown(file: str, key: str, allowed: list[str], prefix: str = "") -> ConfigError:
+    last = key.rsplit(".", 1)[-1]
+    close = difflib.get_close_matches(last, allowed, n=1)
+    hint = f"did you mean '{prefix}{close[0]}'? " if close else ""
+    return ConfigError(f"{file}: unknown key '{key}'", hint=hint + "allowed: " + ", ".join(allowed))
+
+
+def _kind(value: Any) -> str:
+    return {bool: "a boolean", int: "a number", float: "a number", list: "a list", dict: "a table"}.get(
+        type(value), type(value).__name__
+    )

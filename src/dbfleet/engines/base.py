@@ -1,0 +1,245 @@
+"""The Engine protocol: what every database engine slice provides, and the data it exchanges.
+
+An engine is one vertical slice (connect, lock, keep the history table, split scripts). Code
+above the engines talks to a `Connection` and its `Dialect`, never builds engine SQL itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, ClassVar
+
+from dbfleet.dburl import DatabaseUrl
+from dbfleet.errors import DbfleetError
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One SQL statement cut from a script, with where it starts in that script.
+
+    `text` is the statement without its terminating delimiter (";" or a MySQL DELIMITER),
+    stripped of surrounding whitespace; leading comments stay part of it. `line` is the 1-based
+    line of the script on which the statement's first non-blank, non-comment character stands.
+    """
+
+    text: str
+    line: int
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    """One row of the history table: something dbfleet did to this database, in rank order."""
+
+    installed_rank: int
+    version: str | None
+    description: str
+    type: str
+    script: str
+    checksum: str | None
+    installed_by: str
+    installed_on: datetime | str | None
+    execution_time: int
+    success: bool
+
+
+@dataclass(frozen=True)
+class NewHistoryRow:
+    """A row about to be written; rank and time are filled in by the database."""
+
+    version: str | None
+    description: str
+    type: str
+    script: str
+    checksum: str | None
+    installed_by: str
+    execution_time: int
+    success: bool
+
+
+class StatementError(DbfleetError):
+    """The server rejected a statement. `position` is the 1-based character offset it named."""
+
+    def __init__(self, message: str, position: int | None = None, sqlstate: str | None = None):
+        super().__init__(message)
+        self.position = position
+        self.sqlstate = sqlstate
+
+
+HISTORY_COLUMNS = (
+    "installed_rank", "version", "description", "type", "script", "checksum",
+    "installed_by", "installed_on", "execution_time", "success",
+)
+
+
+class Dialect:
+    """Engine-specific SQL as data and small overrides; the base is the SQL standard."""
+
+    name: ClassVar[str] = "standard"
+    transactional_ddl: ClassVar[bool] = True
+    identifier_quote: ClassVar[str] = '"'
+    rank_column: ClassVar[str] = "INTEGER PRIMARY KEY"
+    timestamp_column: ClassVar[str] = "TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP"
+    boolean_column: ClassVar[str] = "BOOLEAN NOT NULL"
+    true_literal: ClassVar[str] = "TRUE"
+    false_literal: ClassVar[str] = "FALSE"
+    backslash_escapes: ClassVar[bool] = False
+
+    def quote_ident(self, name: str) -> str:
+        q = self.identifier_quote
+        return q + name.replace(q, q + q) + q
+
+    def quote_literal(self, value: str | int | bool | None) -> str:
+        if value is None:
+            return "NULL"
+        if isinstance(value, bool):
+            return self.true_literal if value else self.false_literal
+        if isinstance(value, int):
+            return str(value)
+        text = value.replace("'", "''")
+        if self.backslash_escapes:
+            text = text.replace("\\", "\\\\")
+        return f"'{text}'"
+
+    def qualified(self, table: str, schema: str | None) -> str:
+        name = self.quote_ident(table)
+        return f"{self.quote_ident(schema)}.{name}" if schema else name
+
+    def split(self, script: str) -> list[Statement]:
+        raise NotImplementedError
+
+    def requires_no_transaction(self, statement: Statement) -> bool:
+        """True when the engine refuses to run `statement` inside a transaction."""
+        return False
+
+    def declares_no_transaction(self, script: str) -> bool:
+        """True when the script's first line is the `-- dbfleet:no-transaction` directive."""
+        for line in script.lstrip("\ufeff").splitlines():
+            if line.strip():
+                return line.strip().lower().replace(" ", "") == "--dbfleet:no-transaction"
+        return False
+
+    # --- the history table ------------------------------------------------------------------
+
+    def create_history_table(self, table: str, schema: str | None) -> list[str]:
+        return [
+            f"CREATE TABLE IF NOT EXISTS {self.qualified(table, schema)} (\n"
+            f"    installed_rank {self.rank_column},\n"
+            "    version VARCHAR(50),\n"
+            "    description VARCHAR(200) NOT NULL,\n"
+            "    type VARCHAR(20) NOT NULL,\n"
+            "    script VARCHAR(1000) NOT NULL,\n"
+            "    checksum VARCHAR(64),\n"
+            "    installed_by VARCHAR(100) NOT NULL,\n"
+            f"    installed_on {self.timestamp_column},\n"
+            "    execution_time INTEGER NOT NULL,\n"
+            f"    success {self.boolean_column}\n"
+            ")"
+        ]
+
+    def select_history(self, table: str, schema: str | None) -> str:
+        return (
+            f"SELECT {', '.join(HISTORY_COLUMNS)} FROM {self.qualified(table, schema)} "
+            "ORDER BY installed_rank"
+        )
+
+    def insert_history(self, table: str, schema: str | None, row: NewHistoryRow) -> str:
+        values = ", ".join(
+            self.quote_literal(v)
+            for v in (
+                row.version, row.description, row.type, row.script, row.checksum,
+                row.installed_by, row.execution_time, row.success,
+            )
+        )
+        return (
+            f"INSERT INTO {self.qualified(table, schema)} (version, description, type, script, "
+            f"checksum, installed_by, execution_time, success) VALUES ({values})"
+        )
+
+    def delete_failed_history(self, table: str, schema: str | None) -> str:
+        return f"DELETE FROM {self.qualified(table, schema)} WHERE success = {self.false_literal}"
+
+    def update_history_checksum(
+        self, table: str, schema: str | None, rank: int, checksum: str, description: str
+    ) -> str:
+        return (
+            f"UPDATE {self.qualified(table, schema)} SET checksum = {self.quote_literal(checksum)}, "
+            f"description = {self.quote_literal(description)} WHERE installed_rank = {rank}"
+        )
+
+
+class Connection(ABC):
+    """One open connection to a target, in autocommit mode; transactions are explicit."""
+
+    dialect: Dialect
+
+    def __init__(self, url: DatabaseUrl) -> None:
+        self.url = url
+
+    @abstractmethod
+    def execute(self, sql: str) -> None:
+        """Run one statement; raise StatementError with the server's message."""
+
+    @abstractmethod
+    def query(self, sql: str) -> list[tuple[Any, ...]]:
+        """Run one statement and return its rows."""
+
+    def begin(self) -> None:
+        self.execute("BEGIN")
+
+    def commit(self) -> None:
+        self.execute("COMMIT")
+
+    def rollback(self) -> None:
+        self.execute("ROLLBACK")
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    @abstractmethod
+    def current_user(self) -> str:
+        """Who the history table records as having installed a migration."""
+
+    @abstractmethod
+    def default_schema(self) -> str | None:
+        """Where unqualified tables go (PostgreSQL schema, MySQL database; None for SQLite)."""
+
+    @abstractmethod
+    def table_exists(self, table: str, schema: str | None) -> bool: ...
+
+    def ensure_schema(self, schema: str | None) -> list[str]:
+        """Statements that create the history table's schema if it is missing."""
+        return []
+
+    @abstractmethod
+    @contextmanager
+    def lock(self, key: str, wait_seconds: float) -> Iterator[None]:
+        """Hold the engine's exclusive lock for this target (`key` names it) for a whole run."""
+        yield  # pragma: no cover
+
+    def history(self, table: str, schema: str | None) -> Sequence[HistoryRow]:
+        if not self.table_exists(table, schema):
+            return []
+        return [
+            HistoryRow(
+                installed_rank=int(r[0]), version=r[1], description=r[2], type=r[3],
+                script=r[4], checksum=r[5], installed_by=r[6], installed_on=r[7],
+                execution_time=int(r[8]), success=bool(r[9]),
+            )
+            for r in self.query(self.dialect.select_history(table, schema))
+        ]
+
+    def __enter__(self) -> Connection:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def lock_number(key: str) -> int:
+    """A stable signed 64-bit number for a lock name (PostgreSQL advisory locks take bigints)."""
+    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)

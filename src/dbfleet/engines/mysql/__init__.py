@@ -1,0 +1,1 @@
+"""MariaDB/MySQL: PyMySQL, GET_LOCK, DDL that commits implicitly."""

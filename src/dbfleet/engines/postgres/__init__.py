@@ -1,0 +1,1 @@
+"""PostgreSQL: psycopg 3, advisory locks, transactional DDL."""

@@ -1,0 +1,1 @@
+"""SQLite: the embedded default, stdlib sqlite3 and a file lock."""

@@ -1,0 +1,126 @@
+"""SQLite connection, dialect and lock (a lock file beside the database, held for a whole run)."""
+
+from __future__ import annotations
+
+import fcntl
+import getpass
+import os
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, ClassVar
+
+from dbfleet.dburl import DatabaseUrl
+from dbfleet.engines.base import Connection, Dialect, Statement, StatementError
+from dbfleet.errors import ConnectError, LockTimeout
+
+
+class SqliteDialect(Dialect):
+    name: ClassVar[str] = "sqlite"
+    rank_column: ClassVar[str] = "INTEGER PRIMARY KEY AUTOINCREMENT"
+    timestamp_column: ClassVar[str] = (
+        "TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f', 'now'))"
+    )
+    boolean_column: ClassVar[str] = "INTEGER NOT NULL"
+    true_literal: ClassVar[str] = "1"
+    false_literal: ClassVar[str] = "0"
+
+    def qualified(self, table: str, schema: str | None) -> str:
+        # SQLite's "schemas" are attached databases; the history table lives in the main one.
+        return self.quote_ident(table)
+
+    def split(self, script: str) -> list[Statement]:
+        from dbfleet.engines.sqlite.split import split
+
+        return split(script)
+
+
+DIALECT = SqliteDialect()
+
+
+class SqliteConnection(Connection):
+    dialect = DIALECT
+
+    def __init__(self, url: DatabaseUrl, *, create: bool) -> None:
+        super().__init__(url)
+        self.path = url.database
+        self.in_memory = self.path == ":memory:"
+        target = self.path
+        if not self.in_memory and not create and not Path(self.path).exists():
+            target = ":memory:"  # a database that does not exist yet reads as an empty one
+        elif not self.in_memory and create:
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.raw = sqlite3.connect(target, isolation_level=None, timeout=30)
+        except sqlite3.Error as exc:
+            raise ConnectError(
+                f"cannot open SQLite database {self.path}: {exc}",
+                hint="check that the folder exists and is writable",
+            ) from None
+        self.raw.execute("PRAGMA foreign_keys = ON")
+
+    def execute(self, sql: str) -> None:
+        try:
+            self.raw.execute(sql)
+        except sqlite3.Error as exc:
+            raise StatementError(str(exc), sqlstate=getattr(exc, "sqlite_errorname", None)) from None
+
+    def query(self, sql: str) -> list[tuple[Any, ...]]:
+        try:
+            return self.raw.execute(sql).fetchall()
+        except sqlite3.Error as exc:
+            raise StatementError(str(exc)) from None
+
+    def begin(self) -> None:
+        # IMMEDIATE takes the write lock now, so two writers fail fast instead of deadlocking.
+        self.execute("BEGIN IMMEDIATE")
+
+    def close(self) -> None:
+        self.raw.close()
+
+    def current_user(self) -> str:
+        try:
+            return getpass.getuser()
+        except Exception:  # no user name in the environment (some containers)
+            return str(os.getuid())
+
+    def default_schema(self) -> str | None:
+        return None
+
+    def table_exists(self, table: str, schema: str | None) -> bool:
+        rows = self.query(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = "
+            + self.dialect.quote_literal(table)
+        )
+        return bool(rows)
+
+    @contextmanager
+    def lock(self, key: str, wait_seconds: float) -> Iterator[None]:
+        if self.in_memory:
+            yield
+            return
+        lock_path = self.path + ".dbfleet-lock"
+        with open(lock_path, "a+") as handle:
+            deadline = time.monotonic() + wait_seconds
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise LockTimeout(
+                            f"another dbfleet run holds the lock on {self.path} "
+                            f"(waited {wait_seconds:g} s)",
+                            hint="wait for it to finish, or raise [migrations] lock_wait",
+                        ) from None
+                    time.sleep(0.05)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def connect(url: DatabaseUrl, *, create: bool = True) -> SqliteConnection:
+    return SqliteConnection(url, create=create)
