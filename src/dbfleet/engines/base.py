@@ -71,8 +71,16 @@ class StatementError(DbfleetError):
 
 
 HISTORY_COLUMNS = (
-    "installed_rank", "version", "description", "type", "script", "checksum",
-    "installed_by", "installed_on", "execution_time", "success",
+    "installed_rank",
+    "version",
+    "description",
+    "type",
+    "script",
+    "checksum",
+    "installed_by",
+    "installed_on",
+    "execution_time",
+    "success",
 )
 
 
@@ -151,8 +159,14 @@ class Dialect:
         values = ", ".join(
             self.quote_literal(v)
             for v in (
-                row.version, row.description, row.type, row.script, row.checksum,
-                row.installed_by, row.execution_time, row.success,
+                row.version,
+                row.description,
+                row.type,
+                row.script,
+                row.checksum,
+                row.installed_by,
+                row.execution_time,
+                row.success,
             )
         )
         return (
@@ -167,8 +181,10 @@ class Dialect:
         self, table: str, schema: str | None, rank: int, checksum: str, description: str
     ) -> str:
         return (
-            f"UPDATE {self.qualified(table, schema)} SET checksum = {self.quote_literal(checksum)}, "
-            f"description = {self.quote_literal(description)} WHERE installed_rank = {rank}"
+            f"UPDATE {self.qualified(table, schema)} "
+            f"SET checksum = {self.quote_literal(checksum)}, "
+            f"description = {self.quote_literal(description)} "
+            f"WHERE installed_rank = {rank}"
         )
 
 
@@ -226,9 +242,16 @@ class Connection(ABC):
             return []
         return [
             HistoryRow(
-                installed_rank=int(r[0]), version=r[1], description=r[2], type=r[3],
-                script=r[4], checksum=r[5], installed_by=r[6], installed_on=r[7],
-                execution_time=int(r[8]), success=bool(r[9]),
+                installed_rank=int(r[0]),
+                version=r[1],
+                description=r[2],
+                type=r[3],
+                script=r[4],
+                checksum=r[5],
+                installed_by=r[6],
+                installed_on=r[7],
+                execution_time=int(r[8]),
+                success=bool(r[9]),
             )
             for r in self.query(self.dialect.select_history(table, schema))
         ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -15,7 +15,16 @@ from dbfleet.engines.base import Connection, NewHistoryRow, Statement, Statement
 from dbfleet.errors import DbfleetError, MigrationFailed, ValidationError
 from dbfleet.migrate.files import Kind, MigrationFile, MigrationSet, Version, discover
 from dbfleet.migrate.placeholders import fill
-from dbfleet.migrate.state import BASELINE, DELETE, SQL, UNDO_SQL, Entry, State, TargetState, reconcile
+from dbfleet.migrate.state import (
+    BASELINE,
+    DELETE,
+    SQL,
+    UNDO_SQL,
+    Entry,
+    State,
+    TargetState,
+    reconcile,
+)
 from dbfleet.secrets import redact
 
 _LEADING_NOISE = re.compile(r"^(?:\s+|--[^\n]*(?:\n|$)|#[^\n]*(?:\n|$)|/\*.*?\*/)*", re.S)
@@ -24,13 +33,13 @@ _LEADING_NOISE = re.compile(r"^(?:\s+|--[^\n]*(?:\n|$)|#[^\n]*(?:\n|$)|/\*.*?\*/
 class Observer(Protocol):
     """Receives progress; the CLI renders it as a progress bar or plain lines."""
 
-    def begin(self, total: int, what: str) -> None: ...
+    def begin(self, total: int, verb: str) -> None: ...
     def started(self, label: str) -> None: ...
     def finished(self, label: str, milliseconds: int) -> None: ...
 
 
 class _Silent:
-    def begin(self, total: int, what: str) -> None: ...
+    def begin(self, total: int, verb: str) -> None: ...
     def started(self, label: str) -> None: ...
     def finished(self, label: str, milliseconds: int) -> None: ...
 
@@ -156,7 +165,9 @@ class Runner:
 
     # --- building ---------------------------------------------------------------------------
 
-    def steps_of(self, file: MigrationFile, running: MigrationFile | None = None) -> tuple[Step, ...]:
+    def steps_of(
+        self, file: MigrationFile, running: MigrationFile | None = None
+    ) -> tuple[Step, ...]:
         """The statements of `file`; callbacks see the migration `running` as the filename."""
         values = {**self.placeholders, "dbfleet:filename": (running or file).path.name}
         text = (
@@ -186,7 +197,9 @@ class Runner:
         version = unit.entry.version if unit.entry.kind is not Kind.REPEATABLE else None
         return NewHistoryRow(
             version=str(version) if version is not None else None,
-            description=unit.file.description if unit.row_type != UNDO_SQL else unit.entry.description,
+            description=unit.file.description
+            if unit.row_type != UNDO_SQL
+            else unit.entry.description,
             type=unit.row_type,
             script=unit.file.script,
             checksum=unit.file.checksum,
@@ -197,11 +210,19 @@ class Runner:
 
     # --- running ----------------------------------------------------------------------------
 
-    def run(self, units: Sequence[Unit], *, before: str, each_before: str, each_after: str,
-            after: str, single_transaction: bool) -> list[tuple[str, int]]:
+    def run(
+        self,
+        units: Sequence[Unit],
+        *,
+        before: str,
+        each_before: str,
+        each_after: str,
+        after: str,
+        single_transaction: bool,
+    ) -> list[tuple[str, int]]:
         conn = self.target.conn
         done: list[tuple[str, int]] = []
-        self.observer.begin(len(units), before)
+        self.observer.begin(len(units), "undid" if before == "beforeUndo" else "applied")
         if single_transaction:
             conn.begin()
         try:
@@ -273,11 +294,13 @@ class Runner:
         if exc.position:
             lead = len(_LEADING_NOISE.match(step.sql)[0])  # type: ignore[index]
             line += step.sql.count("\n", lead, max(lead, exc.position - 1))
-        preview = " ".join(step.sql[len(_LEADING_NOISE.match(step.sql)[0]):].split())  # type: ignore[index]
+        preview = " ".join(step.sql[len(_LEADING_NOISE.match(step.sql)[0]) :].split())  # type: ignore[index]
         preview = preview if len(preview) <= 80 else preview[:77] + "..."
         message = f"{step.script}:{line}: statement {index + 1} failed: {exc.message} [{preview}]"
         if unit is None or unit.transactional:
-            hint = "nothing of this migration was applied (rolled back); fix it and run migrate again"
+            hint = (
+                "nothing of this migration was applied (rolled back); fix it and run migrate again"
+            )
         elif index == 0:
             hint = "nothing of this migration was applied; fix it and run migrate again"
         else:
@@ -288,15 +311,23 @@ class Runner:
         return MigrationFailed(redact(message), hint=hint, statement_index=index)
 
     def _after_error(self) -> None:
-        try:
+        # A failing error callback must not hide the original failure, which is the one to report.
+        with suppress(MigrationFailed):
             self._run_steps(self.callback_steps("afterMigrateError"), None)
-        except MigrationFailed:
-            pass  # the original failure is the one to report
 
     # --- rendering (dry run) ----------------------------------------------------------------
 
-    def render(self, units: Sequence[Unit], *, setup: Sequence[str], before: str,
-               each_before: str, each_after: str, after: str, single_transaction: bool) -> str:
+    def render(
+        self,
+        units: Sequence[Unit],
+        *,
+        setup: Sequence[str],
+        before: str,
+        each_before: str,
+        each_after: str,
+        after: str,
+        single_transaction: bool,
+    ) -> str:
         out: list[str] = [
             f"-- dbfleet dry run against {self.target.env.url.display} "
             f"({len(units)} to run); nothing below has been executed"
@@ -307,8 +338,11 @@ class Runner:
             out += ["", "BEGIN;"]
         out += _render_steps(self.callback_steps(before), f"callback {before}")
         for unit in units:
-            out += ["", f"-- {unit.entry.script}"
-                    + ("" if unit.transactional else " (runs outside a transaction)")]
+            out += [
+                "",
+                f"-- {unit.entry.script}"
+                + ("" if unit.transactional else " (runs outside a transaction)"),
+            ]
             if unit.transactional and not single_transaction:
                 out.append("BEGIN;")
             out += [s.sql + ";" for s in self._with_callbacks(unit, each_before, each_after)]
@@ -357,33 +391,48 @@ def migrate(
             _check(project, state, allow)
             runner = Runner(target, files, values, observer)
             units = [
-                runner.unit(e, e.file, SQL) for e in state.pending(target=target_version,
-                                                                   out_of_order=allow)
+                runner.unit(e, e.file, SQL)
+                for e in state.pending(target=target_version, out_of_order=allow)
                 if e.file is not None
             ]
             _check_single_transaction(runner, units, single_transaction)
             applied = runner.run(
-                units, before="beforeMigrate", each_before="beforeEachMigrate",
-                each_after="afterEachMigrate", after="afterMigrate",
+                units,
+                before="beforeMigrate",
+                each_before="beforeEachMigrate",
+                each_after="afterEachMigrate",
+                after="afterMigrate",
                 single_transaction=single_transaction,
             )
             return RunResult(applied=applied)
 
 
-def _plan_migrate(target: Target, files: MigrationSet, values: dict[str, str],
-                  target_version: Version | None, allow: bool, single: bool) -> RunResult:
+def _plan_migrate(
+    target: Target,
+    files: MigrationSet,
+    values: dict[str, str],
+    target_version: Version | None,
+    allow: bool,
+    single: bool,
+) -> RunResult:
     setup = target.history_setup_sql()
     state = target.state(files)
     _check(target.project, state, allow)
     runner = Runner(target, files, values)
     units = [
         runner.unit(e, e.file, SQL)
-        for e in state.pending(target=target_version, out_of_order=allow) if e.file is not None
+        for e in state.pending(target=target_version, out_of_order=allow)
+        if e.file is not None
     ]
     _check_single_transaction(runner, units, single)
     sql = runner.render(
-        units, setup=setup, before="beforeMigrate", each_before="beforeEachMigrate",
-        each_after="afterEachMigrate", after="afterMigrate", single_transaction=single,
+        units,
+        setup=setup,
+        before="beforeMigrate",
+        each_before="beforeEachMigrate",
+        each_after="afterEachMigrate",
+        after="afterMigrate",
+        single_transaction=single,
     )
     return RunResult(applied=[(u.entry.script, 0) for u in units], sql=sql)
 
@@ -394,9 +443,7 @@ def _check(project: Project, state: TargetState, out_of_order: bool) -> None:
     else:
         problems = state.problems(out_of_order=out_of_order)
     if problems:
-        raise ValidationError(
-            "validation failed, nothing was run: " + "; ".join(problems)
-        )
+        raise ValidationError("validation failed, nothing was run: " + "; ".join(problems))
 
 
 def _check_single_transaction(runner: Runner, units: Sequence[Unit], single: bool) -> None:
@@ -405,13 +452,16 @@ def _check_single_transaction(runner: Runner, units: Sequence[Unit], single: boo
     if not runner.dialect.transactional_ddl:
         raise DbfleetError(
             f"--single-transaction is not possible on {runner.dialect.name}: its DDL commits "
-            "implicitly", hint="run without --single-transaction",
+            "implicitly",
+            hint="run without --single-transaction",
         )
     blocking = [u.file.script for u in units if not u.transactional]
     if blocking:
         raise DbfleetError(
-            "--single-transaction is not possible: " + ", ".join(blocking)
-            + " must run outside a transaction", hint="run without --single-transaction",
+            "--single-transaction is not possible: "
+            + ", ".join(blocking)
+            + " must run outside a transaction",
+            hint="run without --single-transaction",
         )
 
 
@@ -430,7 +480,9 @@ def undo(
     with open_target(project, env, create=False) as target, target.locked():
         state = target.state(files)
         _check(project, state, project.out_of_order)
-        applied = [e for e in state.entries if e.kind is Kind.VERSIONED and e.state is State.APPLIED]
+        applied = [
+            e for e in state.entries if e.kind is Kind.VERSIONED and e.state is State.APPLIED
+        ]
         applied.sort(key=lambda e: e.version or Version((0,)), reverse=True)
         if to is None:
             chosen = applied[:1]
@@ -451,17 +503,37 @@ def undo(
             u_file = files.undo[e.version]
             units.append(runner.unit(_retitle(e, u_file), u_file, UNDO_SQL))
         if dry_run:
-            sql = runner.render(units, setup=[], before="beforeUndo", each_before="",
-                                each_after="", after="afterUndo", single_transaction=False)
+            sql = runner.render(
+                units,
+                setup=[],
+                before="beforeUndo",
+                each_before="",
+                each_after="",
+                after="afterUndo",
+                single_transaction=False,
+            )
             return RunResult(applied=[(u.entry.script, 0) for u in units], sql=sql)
-        done = runner.run(units, before="beforeUndo", each_before="", each_after="",
-                          after="afterUndo", single_transaction=False)
+        done = runner.run(
+            units,
+            before="beforeUndo",
+            each_before="",
+            each_after="",
+            after="afterUndo",
+            single_transaction=False,
+        )
         return RunResult(applied=done)
 
 
 def _retitle(entry: Entry, undo_file: MigrationFile) -> Entry:
-    return Entry(entry.kind, entry.version, entry.description, undo_file.script, entry.state,
-                 undo_file, entry.row)
+    return Entry(
+        entry.kind,
+        entry.version,
+        entry.description,
+        undo_file.script,
+        entry.state,
+        undo_file,
+        entry.row,
+    )
 
 
 def baseline(project: Project, env: Environment, version: Version, description: str) -> RunResult:
@@ -474,8 +546,16 @@ def baseline(project: Project, env: Environment, version: Version, description: 
                 f"{env.url.display} already has a history ({len(rows)} rows in {target.table})",
                 hint="baseline only adopts a database that dbfleet has not migrated yet",
             )
-        row = NewHistoryRow(str(version), description, BASELINE, description, None,
-                            target.conn.current_user(), 0, True)
+        row = NewHistoryRow(
+            str(version),
+            description,
+            BASELINE,
+            description,
+            None,
+            target.conn.current_user(),
+            0,
+            True,
+        )
         target.conn.execute(target.insert_sql(row))
         return RunResult(messages=[f"baselined {env.url.display} at version {version}"])
 
@@ -494,15 +574,32 @@ def repair(project: Project, env: Environment) -> RunResult:
                 changes.append(f"removed the failed entry of {name}")
             elif e.state in (State.CHANGED, State.RENAMED):
                 assert e.row is not None and e.file is not None
-                sql.append(dialect.update_history_checksum(
-                    target.table, target.schema, e.row.installed_rank, e.file.checksum,
-                    e.file.description))
+                sql.append(
+                    dialect.update_history_checksum(
+                        target.table,
+                        target.schema,
+                        e.row.installed_rank,
+                        e.file.checksum,
+                        e.file.description,
+                    )
+                )
                 changes.append(f"realigned the checksum and description of {name} with its file")
             elif e.state is State.MISSING:
                 assert e.row is not None
-                sql.append(target.insert_sql(NewHistoryRow(
-                    e.row.version, e.row.description, DELETE, e.row.script, e.row.checksum,
-                    conn.current_user(), 0, True)))
+                sql.append(
+                    target.insert_sql(
+                        NewHistoryRow(
+                            e.row.version,
+                            e.row.description,
+                            DELETE,
+                            e.row.script,
+                            e.row.checksum,
+                            conn.current_user(),
+                            0,
+                            True,
+                        )
+                    )
+                )
                 changes.append(f"marked {name} as deleted (its file is gone)")
         if any(e.state is State.FAILED for e in state.entries):
             sql.insert(0, dialect.delete_failed_history(target.table, target.schema))

@@ -59,19 +59,30 @@ class TargetState:
         applied = [
             e.version for e in self.entries
             if e.version is not None and e.kind is not Kind.REPEATABLE
-            and e.state in (State.APPLIED, State.CHANGED, State.RENAMED, State.BASELINE)
+            and e.state
+            in (State.APPLIED, State.CHANGED, State.RENAMED, State.MISSING, State.BASELINE)
         ]
         return max(applied) if applied else None
 
     def pending(self, *, target: Version | None = None, out_of_order: bool = False) -> list[Entry]:
-        """What `migrate` runs, in order: versioned up to `target`, then changed repeatables."""
+        """What `migrate` runs, in order: versioned up to `target`, then changed repeatables.
+
+        Repeatables (views, routines) are written against the latest schema, so a `target` below
+        the newest versioned migration leaves them for a later run.
+        """
         versioned = [
             e for e in self.entries
             if e.kind is Kind.VERSIONED and e.version is not None
             and (e.needs_run or (out_of_order and e.state is State.OUT_OF_ORDER))
             and (target is None or e.version <= target)
         ]
-        repeatable = [e for e in self.entries if e.kind is Kind.REPEATABLE and e.needs_run]
+        newest = max((e.version for e in self.entries
+                      if e.kind is Kind.VERSIONED and e.version is not None), default=None)
+        stops_short = target is not None and newest is not None and target < newest
+        repeatable = [
+            e for e in self.entries
+            if e.kind is Kind.REPEATABLE and e.needs_run and not stops_short
+        ]
         return sorted(versioned, key=lambda e: e.version or Version((0,))) + repeatable
 
     def problems(self, *, out_of_order: bool = False) -> list[str]:
@@ -116,21 +127,25 @@ def _when(row: HistoryRow | None) -> str:
     return str(row.installed_on)[:19]
 
 
-def reconcile(files: MigrationSet, rows: Sequence[HistoryRow], *, history_exists: bool) -> TargetState:
+def reconcile(
+    files: MigrationSet, rows: Sequence[HistoryRow], *, history_exists: bool
+) -> TargetState:
     """Match files and history rows and give each migration its state."""
     latest: dict[Version, HistoryRow] = {}
     repeat_rows: dict[str, HistoryRow] = {}
     baseline: Version | None = None
     baseline_row: HistoryRow | None = None
-    for row in rows:  # in rank order, so later rows win
-        if row.type == BASELINE and row.version:
-            baseline, baseline_row = Version.parse(row.version), row
-        elif row.version is None:
-            repeat_rows[row.description] = row
-        elif row.type in (SQL, UNDO_SQL, DELETE):
-            latest[Version.parse(row.version)] = row
+    for record in rows:  # in rank order, so later rows win
+        if record.type == BASELINE and record.version:
+            baseline, baseline_row = Version.parse(record.version), record
+        elif record.version is None:
+            repeat_rows[record.description] = record
+        elif record.type in (SQL, UNDO_SQL, DELETE):
+            latest[Version.parse(record.version)] = record
 
     entries: list[Entry] = []
+    file: MigrationFile | None
+    row: HistoryRow | None
     if baseline is not None and baseline_row is not None:
         entries.append(
             Entry(None, baseline, baseline_row.description, "", State.BASELINE, None, baseline_row)

@@ -102,7 +102,9 @@ class MysqlConnection(Connection):
             "SELECT 1 FROM information_schema.schemata WHERE schema_name = "
             + self.dialect.quote_literal(schema)
         )
-        return [] if exists else [f"CREATE DATABASE IF NOT EXISTS {self.dialect.quote_ident(schema)}"]
+        return (
+            [] if exists else [f"CREATE DATABASE IF NOT EXISTS {self.dialect.quote_ident(schema)}"]
+        )
 
     @contextmanager
     def lock(self, key: str, wait_seconds: float) -> Iterator[None]:

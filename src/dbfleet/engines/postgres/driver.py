@@ -74,7 +74,9 @@ class PostgresConnection(Connection):
 
     def table_exists(self, table: str, schema: str | None) -> bool:
         name = self.dialect.qualified(table, schema)
-        return self.query(f"SELECT to_regclass({self.dialect.quote_literal(name)})")[0][0] is not None
+        return (
+            self.query(f"SELECT to_regclass({self.dialect.quote_literal(name)})")[0][0] is not None
+        )
 
     def ensure_schema(self, schema: str | None) -> list[str]:
         if not schema:

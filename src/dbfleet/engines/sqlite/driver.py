@@ -20,9 +20,7 @@ from dbfleet.errors import ConnectError, LockTimeout
 class SqliteDialect(Dialect):
     name: ClassVar[str] = "sqlite"
     rank_column: ClassVar[str] = "INTEGER PRIMARY KEY AUTOINCREMENT"
-    timestamp_column: ClassVar[str] = (
-        "TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f', 'now'))"
-    )
+    timestamp_column: ClassVar[str] = "TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f', 'now'))"
     boolean_column: ClassVar[str] = "INTEGER NOT NULL"
     true_literal: ClassVar[str] = "1"
     false_literal: ClassVar[str] = "0"
@@ -65,7 +63,9 @@ class SqliteConnection(Connection):
         try:
             self.raw.execute(sql)
         except sqlite3.Error as exc:
-            raise StatementError(str(exc), sqlstate=getattr(exc, "sqlite_errorname", None)) from None
+            raise StatementError(
+                str(exc), sqlstate=getattr(exc, "sqlite_errorname", None)
+            ) from None
 
     def query(self, sql: str) -> list[tuple[Any, ...]]:
         try:
