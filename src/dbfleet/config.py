@@ -1,4 +1,4 @@
-"""dbfleet.toml -> typed settings: validation, ${env:X} / ${file:P} references, DBFLEET_* overrides."""
+"""dbfleet.toml -> typed settings: validation, ${env:X} / ${file:P} references, DBFLEET_* vars."""
 
 from __future__ import annotations
 
@@ -20,6 +20,8 @@ DEFAULT_HISTORY_TABLE = "dbfleet_schema_history"
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 _REFERENCE = re.compile(r"\$\$\{|\$\{(?P<kind>env|file):(?P<arg>[^}]*)\}")
 _DURATION = re.compile(r"^\s*(?P<n>\d+(?:\.\d+)?)\s*(?P<unit>ms|s|m|h)?\s*$")
+# What precedes a reference that stands in a URL's password: "scheme://user:" (no @ or / yet).
+_PASSWORD_SLOT = re.compile(r"://[^/@]*:[^/@]*$")
 
 
 @dataclass(frozen=True)
@@ -81,16 +83,25 @@ class Project:
         where = f"{self.source}: environments.{name}" if name else "--url"
         raw_url = url if url is not None else table.get("url")
         if raw_url is None:
-            raise ConfigError(f"{where}: 'url' is missing", hint="add url = \"...\" to it")
+            raise ConfigError(f"{where}: 'url' is missing", hint='add url = "..." to it')
         url_origin = "--url/DBFLEET_URL" if url is not None else f"{where}.url"
         resolved_url = self.resolve(str(raw_url), url_origin, secret=True)
-        placeholders = dict(self.placeholders)
+        placeholders = {
+            key: self.resolve(value, f"{self.source}: placeholders.{key}")
+            for key, value in self.placeholders.items()
+        }
         for key, value in table.get("placeholders", {}).items():
             placeholders[key] = self.resolve(str(value), f"{where}.placeholders.{key}")
+        placeholders.update(_env_placeholders())  # DBFLEET_PLACEHOLDERS_* beat the file
         history_table = os.environ.get("DBFLEET_HISTORY_TABLE") or table.get(
             "history_table", self.history_table
         )
-        _check_identifier(history_table, f"{where}.history_table")
+        _check_identifier(
+            history_table,
+            "DBFLEET_HISTORY_TABLE"
+            if os.environ.get("DBFLEET_HISTORY_TABLE")
+            else f"{where}.history_table",
+        )
         history_schema = os.environ.get("DBFLEET_HISTORY_SCHEMA") or table.get(
             "history_schema", self.history_schema
         )
@@ -117,7 +128,8 @@ class Project:
                         f"{where} uses ${{env:{var}}}, but {var} is not set",
                         hint=f"export {var}, or use ${{env:{var}:-default}}",
                     )
-                result = found if found is not None else default
+                # As in the shell, ${VAR:-default} also replaces a variable that is set but empty.
+                result = found if found is not None and (found or ":-" not in arg) else default
             else:
                 path = (self.root / arg).resolve() if not os.path.isabs(arg) else Path(arg)
                 try:
@@ -126,7 +138,14 @@ class Project:
                     raise ConfigError(
                         f"{where} uses ${{file:{arg}}}, which cannot be read: {exc.strerror}"
                     ) from None
-            if secret:
+                except UnicodeDecodeError:
+                    raise ConfigError(
+                        f"{where} uses ${{file:{arg}}}, which is not UTF-8 text",
+                        hint="save it as UTF-8",
+                    ) from None
+            # Only a URL's password is secret: masking its user, host or database name would
+            # garble every message that mentions them.
+            if secret and _PASSWORD_SLOT.search(value, 0, match.start()):
                 register_secret(result)
             return result
 
@@ -174,8 +193,10 @@ def _check_identifier(value: str, where: str) -> str:
 def duration_seconds(value: Any, where: str) -> float:
     """`600`, `"90s"`, `"10m"`, `"1h"`, `"250ms"` -> seconds."""
     if isinstance(value, bool):
-        raise ConfigError(f"{where} must be a duration like \"10m\" or a number of seconds")
+        raise ConfigError(f'{where} must be a duration like "10m" or a number of seconds')
     if isinstance(value, int | float):
+        if value < 0:
+            raise ConfigError(f"{where} must not be negative")
         return float(value)
     match = _DURATION.match(str(value))
     if not match:
@@ -240,7 +261,7 @@ def load_project(config_file: Path | None = None, *, start: Path | None = None) 
     if config_file.is_dir():
         config_file = config_file / CONFIG_NAME
     try:
-        data = tomllib.loads(config_file.read_text(encoding="utf-8"))
+        data = tomllib.loads(config_file.read_text(encoding="utf-8-sig"))  # Notepad adds a BOM
     except FileNotFoundError:
         raise ConfigError(
             f"{config_file}: no such file", hint="run `dbfleet init` to create a project"
@@ -261,7 +282,8 @@ def _bare_project(root: Path) -> Project:
         name=root.resolve().name,
         default_environment=None,
         locations=tuple(
-            (root / p).resolve() for p in (locations.split(os.pathsep) if locations else ["migrations"])
+            (root / p).resolve()
+            for p in (locations.split(os.pathsep) if locations else ["migrations"])
         ),
         placeholders=_env_placeholders(),
     )
@@ -296,7 +318,9 @@ def _project_from(data: dict[str, Any], config_file: Path) -> Project:
         for key, value in table.items():
             if key not in ENVIRONMENT_KEYS:
                 raise _unknown(
-                    name, f"environments.{env_name}.{key}", list(ENVIRONMENT_KEYS),
+                    name,
+                    f"environments.{env_name}.{key}",
+                    list(ENVIRONMENT_KEYS),
                     prefix=f"environments.{env_name}.",
                 )
             checked_envs[env_name][key] = ENVIRONMENT_KEYS[key](value, f"{where}.{key}")
@@ -313,7 +337,9 @@ def _project_from(data: dict[str, Any], config_file: Path) -> Project:
     root = config_file.resolve().parent
     env_locations = os.environ.get("DBFLEET_LOCATIONS")
     locations = (
-        env_locations.split(os.pathsep) if env_locations else migrations.get("locations", ["migrations"])
+        env_locations.split(os.pathsep)
+        if env_locations
+        else migrations.get("locations", ["migrations"])
     )
     return Project(
         root=root,
@@ -335,7 +361,7 @@ def _project_from(data: dict[str, Any], config_file: Path) -> Project:
 def _env_placeholders() -> dict[str, str]:
     """DBFLEET_PLACEHOLDERS_NAME=value sets placeholder ${name}."""
     prefix = "DBFLEET_PLACEHOLDERS_"
-    return {k[len(prefix):].lower(): v for k, v in os.environ.items() if k.startswith(prefix)}
+    return {k[len(prefix) :].lower(): v for k, v in os.environ.items() if k.startswith(prefix)}
 
 
 def _unknown(file: str, key: str, allowed: list[str], prefix: str = "") -> ConfigError:
@@ -346,6 +372,10 @@ def _unknown(file: str, key: str, allowed: list[str], prefix: str = "") -> Confi
 
 
 def _kind(value: Any) -> str:
-    return {bool: "a boolean", int: "a number", float: "a number", list: "a list", dict: "a table"}.get(
-        type(value), type(value).__name__
-    )
+    return {
+        bool: "a boolean",
+        int: "a number",
+        float: "a number",
+        list: "a list",
+        dict: "a table",
+    }.get(type(value), type(value).__name__)

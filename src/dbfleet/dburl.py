@@ -61,7 +61,13 @@ class DatabaseUrl:
     def with_database(self, database: str) -> DatabaseUrl:
         """The same server and credentials, another database (or SQLite file)."""
         return DatabaseUrl(
-            self.engine, self.scheme, self.user, self.password, self.host, self.port, database,
+            self.engine,
+            self.scheme,
+            self.user,
+            self.password,
+            self.host,
+            self.port,
+            database,
             self.params,
         )
 
@@ -93,9 +99,15 @@ def parse_url(text: str, *, where: str = "database URL") -> DatabaseUrl:
         return _parse_sqlite(rest, scheme, where)
     try:
         parts = urlsplit(f"{scheme}://{rest}")
-        port = parts.port
     except ValueError as exc:
         raise UrlError(f"{where}: malformed URL '{_safe(text)}': {exc}") from None
+    try:
+        port = parts.port
+    except ValueError:  # its message quotes the "port", often a cut-off raw password
+        raise UrlError(
+            f"{where}: malformed URL '{_safe(text)}': the port must be a number from 0 to 65535",
+            hint="percent-encode : / @ ? # in the user name or password, e.g. / as %2F",
+        ) from None
     password = unquote(parts.password) if parts.password is not None else None
     register_secret(password)
     database = unquote(parts.path.lstrip("/"))

@@ -9,10 +9,10 @@ MASK = "***"
 _lock = threading.Lock()
 _secrets: set[str] = set()
 
-# user:password@ inside any URL-looking text, e.g. in a driver's error message. Like urlsplit,
-# the password runs to the last @ of the host part, so a raw @ in it is masked too.
+# user:password@ inside any URL-looking text, e.g. in a driver's error message. The password
+# runs to the URL's last @, so one holding a raw @ or / is masked whole.
 _URL_PASSWORD = re.compile(
-    r"(?P<head>[a-z][a-z0-9+.\-]*://[^:/@\s]*:)(?P<pw>[^\s/?#]*)(?P<tail>@)", re.I
+    r"(?P<head>[a-z][a-z0-9+.\-]*://[^:/@\s]*:)(?P<pw>[^\s?#]*)(?P<tail>@)", re.I
 )
 # password=... in key/value connection strings (libpq style).
 _KV_PASSWORD = re.compile(r"(?P<head>\bpassword\s*=\s*)(?P<pw>'(?:[^'\\]|\\.)*'|\S+)", re.I)

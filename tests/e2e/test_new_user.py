@@ -21,7 +21,8 @@ def test_new_user_walkthrough(tmp_path, db_url):
     project = tmp_path / "shop"
     init = subprocess.run(
         [sys.executable, "-m", "dbfleet", "init", str(project), "--url", db_url],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     assert init.returncode == 0, init.stderr
     assert (project / "dbfleet.toml").exists()
@@ -63,7 +64,9 @@ def test_new_user_walkthrough(tmp_path, db_url):
 
 
 def test_version_is_fast_to_answer():
-    out = subprocess.run([sys.executable, "-m", "dbfleet", "--version"], capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "dbfleet", "--version"], capture_output=True, text=True
+    )
     assert out.returncode == 0 and out.stdout.startswith("dbfleet ")
 
 
@@ -78,3 +81,12 @@ def test_help_lists_the_commands(tmp_path):
     assert result.exit_code == 0
     for command in ("init", "status", "migrate", "validate", "repair", "undo", "baseline"):
         assert command in result.stdout
+
+
+def test_without_a_config_file_url_and_migrations_folder_are_enough(tmp_path):
+    (tmp_path / "migrations").mkdir()
+    (tmp_path / "migrations" / "V1__t.sql").write_text("CREATE TABLE t (id INTEGER);\n")
+    url = f"sqlite:///{tmp_path / 'adhoc.db'}"
+    result = cli_process(tmp_path, "migrate", "--url", url)
+    assert result.exit_code == 0, result.output
+    assert "t" in tables(url)

@@ -20,7 +20,10 @@ def test_eight_concurrent_migrates_apply_each_migration_once_and_all_exit_zero(t
     procs = [
         subprocess.Popen(
             [sys.executable, "-m", "dbfleet", "-C", str(project), "migrate"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
         )
         for _ in range(8)
     ]

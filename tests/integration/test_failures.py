@@ -56,8 +56,9 @@ def test_syntax_error_in_fifth_statement_names_file_and_line_and_rolls_back(
 def test_mariadb_failure_is_recorded_and_blocks_until_repair(tmp_path, mysql_url):
     project = write_project(tmp_path, mysql_url, BROKEN_FIFTH)
     result = cli(project, "migrate")
-    assert_one_clear_line(result, "V2__broken.sql:7", "statement 5 failed", "statements 1-4",
-                          "dbfleet repair")
+    assert_one_clear_line(
+        result, "V2__broken.sql:7", "statement 5 failed", "statements 1-4", "dbfleet repair"
+    )
     assert {"t1", "t2", "t3"} <= tables(mysql_url)  # DDL committed implicitly
     assert history(mysql_url) == [("1", "SQL", True), ("2", "SQL", False)]
     blocked = cli(project, "migrate")
@@ -94,10 +95,16 @@ def test_empty_migration_is_rejected(tmp_path, sqlite_url):
 
 
 def test_misnamed_and_duplicate_files_are_all_named(tmp_path, sqlite_url):
-    project = write_project(tmp_path, sqlite_url, {
-        "V1__a.sql": "SELECT 1;", "V1.0__b.sql": "SELECT 1;", "V2_single.sql": "SELECT 1;",
-        "U7__orphan.sql": "SELECT 1;",
-    })
+    project = write_project(
+        tmp_path,
+        sqlite_url,
+        {
+            "V1__a.sql": "SELECT 1;",
+            "V1.0__b.sql": "SELECT 1;",
+            "V2_single.sql": "SELECT 1;",
+            "U7__orphan.sql": "SELECT 1;",
+        },
+    )
     result = cli(project, "status")
     assert_one_clear_line(result, "V1__a.sql and V1.0__b.sql", "V2_single.sql", "U7__orphan.sql")
 
@@ -110,17 +117,29 @@ def test_bad_toml_names_the_line(tmp_path, sqlite_url):
 
 def test_unknown_environment_lists_the_defined_ones(tmp_path, sqlite_url):
     project = write_project(tmp_path, sqlite_url)
-    assert_one_clear_line(cli(project, "status", "--env", "prod"), "unknown environment 'prod'", "dev")
+    assert_one_clear_line(
+        cli(project, "status", "--env", "prod"), "unknown environment 'prod'", "dev"
+    )
 
 
 def test_unknown_config_key_suggests_the_right_one(tmp_path, sqlite_url):
     project = write_project(tmp_path, sqlite_url, extra='[migrations]\nlocation = ["x"]\n')
-    assert_one_clear_line(cli(project, "status"), "unknown key 'migrations.location'",
-                          "did you mean 'migrations.locations'")
+    assert_one_clear_line(
+        cli(project, "status"),
+        "unknown key 'migrations.location'",
+        "did you mean 'migrations.locations'",
+    )
 
 
-@pytest.mark.parametrize("url", ["postgresql//nohost", "oracle://scott@db/x", "mysql://root@db:port/x",
-                                 "postgresql://u@127.0.0.1:5432/"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql//nohost",
+        "oracle://scott@db/x",
+        "mysql://root@db:port/x",
+        "postgresql://u@127.0.0.1:5432/",
+    ],
+)
 def test_malformed_url_is_one_clear_line(tmp_path, url):
     project = write_project(tmp_path, url)
     assert_one_clear_line(cli(project, "status"), "environments.dev.url")

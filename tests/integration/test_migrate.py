@@ -129,7 +129,9 @@ def test_undo_refuses_when_an_undo_script_is_missing_and_changes_nothing(tmp_pat
     assert "orders" in tables(db_url)
 
 
-def test_dry_run_prints_the_exact_sql_including_history_writes_and_changes_nothing(tmp_path, db_url):
+def test_dry_run_prints_the_exact_sql_including_history_writes_and_changes_nothing(
+    tmp_path, db_url
+):
     project = write_project(tmp_path, db_url, THREE)
     result = cli(project, "migrate", "--dry-run")
     assert result.exit_code == 0, result.output
@@ -221,5 +223,7 @@ def test_migrate_json_lists_what_was_applied(tmp_path, db_url, flag):
     project = write_project(tmp_path, db_url, THREE)
     data = json.loads(cli(project, "migrate", flag).stdout)
     assert [a["script"] for a in data["applied"]] == [
-        "V1__create_users.sql", "V2__add_email.sql", "V10__create_orders.sql"
+        "V1__create_users.sql",
+        "V2__add_email.sql",
+        "V10__create_orders.sql",
     ]

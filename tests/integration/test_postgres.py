@@ -94,11 +94,16 @@ def test_embedded_postgres_runs_the_whole_cycle(tmp_path, embedded_postgres_serv
     from tests.conftest import _fresh_postgres
 
     for url in _fresh_postgres(embedded_postgres_server):
-        project = write_project(tmp_path, url, {
-            **BASE, "U1__t.sql": "DROP TABLE t;\n",
-            "V2__idx.sql": "CREATE INDEX CONCURRENTLY t_id ON t (id);\n",
-            "U2__idx.sql": "DROP INDEX CONCURRENTLY t_id;\n",
-        })
+        project = write_project(
+            tmp_path,
+            url,
+            {
+                **BASE,
+                "U1__t.sql": "DROP TABLE t;\n",
+                "V2__idx.sql": "CREATE INDEX CONCURRENTLY t_id ON t (id);\n",
+                "U2__idx.sql": "DROP INDEX CONCURRENTLY t_id;\n",
+            },
+        )
         assert cli(project, "migrate").exit_code == 0
         assert int(query(url, "SHOW server_version_num")[0][0]) >= 160000
         assert cli(project, "undo", "--to", "0").exit_code == 0

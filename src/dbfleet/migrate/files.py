@@ -6,26 +6,35 @@ import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from functools import total_ordering
 from pathlib import Path
 
 from dbfleet.errors import MigrationFileError
 
 
-class Kind(str, Enum):
+class Kind(StrEnum):
     VERSIONED = "V"
     UNDO = "U"
     REPEATABLE = "R"
 
 
 CALLBACK_EVENTS = (
-    "beforeMigrate", "beforeEachMigrate", "afterEachMigrate", "afterMigrate", "afterMigrateError",
-    "beforeUndo", "afterUndo",
+    "beforeMigrate",
+    "beforeEachMigrate",
+    "afterEachMigrate",
+    "afterMigrate",
+    "afterMigrateError",
+    "beforeUndo",
+    "afterUndo",
 )
-_VERSIONED = re.compile(r"^(?P<kind>[VU])(?P<version>\d+(?:[._]\d+)*)__(?P<description>.+)\.sql$")
-_REPEATABLE = re.compile(r"^R__(?P<description>.+)\.sql$")
-_CALLBACK = re.compile(rf"^(?P<event>{'|'.join(CALLBACK_EVENTS)})(?:__(?P<description>.+))?\.sql$")
+_VERSIONED = re.compile(
+    r"^(?P<kind>[VU])(?P<version>\d+(?:[._]\d+)*)__(?P<description>.+)\.(?i:sql)$"
+)
+_REPEATABLE = re.compile(r"^R__(?P<description>.+)\.(?i:sql)$")
+_CALLBACK = re.compile(
+    rf"^(?P<event>{'|'.join(CALLBACK_EVENTS)})(?:__(?P<description>.+))?\.(?i:sql)$"
+)
 
 
 @total_ordering
@@ -128,6 +137,8 @@ def discover(locations: Iterable[Path]) -> MigrationSet:
         for path in sorted(location.rglob("*")):
             if not path.is_file() or path.suffix.lower() != ".sql":
                 continue
+            if any(part.startswith(".") for part in path.relative_to(location).parts):
+                continue  # editor lock files (.#V1__x.sql), hidden folders
             script = path.relative_to(location).as_posix()
             try:
                 found = _classify(path, script)
@@ -184,14 +195,23 @@ def _classify(path: Path, script: str) -> MigrationFile:
     if match := _REPEATABLE.match(name):
         text = read_script(path, script)
         return MigrationFile(
-            kind=Kind.REPEATABLE, path=path, script=script,
-            description=_description(match["description"]), text=text, checksum=checksum(text),
+            kind=Kind.REPEATABLE,
+            path=path,
+            script=script,
+            description=_description(match["description"]),
+            text=text,
+            checksum=checksum(text),
         )
     if match := _CALLBACK.match(name):
         text = read_script(path, script)
         return MigrationFile(
-            kind=None, path=path, script=script, description=_description(match["description"] or ""),
-            event=match["event"], text=text, checksum=checksum(text),
+            kind=None,
+            path=path,
+            script=script,
+            description=_description(match["description"] or ""),
+            event=match["event"],
+            text=text,
+            checksum=checksum(text),
         )
     raise MigrationFileError(
         f"{script}: not a migration name: expected V<version>__<description>.sql, "

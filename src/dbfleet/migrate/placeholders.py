@@ -18,13 +18,13 @@ def fill(text: str, values: Mapping[str, str], script: str) -> str:
         if name in values:
             return values[name]
         line = text.count("\n", 0, match.start()) + 1
-        raise MigrationFileError(
-            f"{script}:{line}: unknown placeholder ${{{name}}}",
-            hint=f"define it under [placeholders] in dbfleet.toml or pass --placeholder {name}=VALUE"
-            if not name.startswith("dbfleet:")
-            else "built-ins are ${dbfleet:" + "}, ${dbfleet:".join(sorted(
-                k.removeprefix("dbfleet:") for k in values if k.startswith("dbfleet:")
-            )) + "}",
-        )
+        if name.startswith("dbfleet:"):
+            builtins = sorted("${" + k + "}" for k in values if k.startswith("dbfleet:"))
+            hint = "the built-in placeholders are " + ", ".join(builtins)
+        else:
+            hint = (
+                f"define it under [placeholders] in dbfleet.toml or pass --placeholder {name}=VALUE"
+            )
+        raise MigrationFileError(f"{script}:{line}: unknown placeholder ${{{name}}}", hint=hint)
 
     return _PLACEHOLDER.sub(substitute, text)

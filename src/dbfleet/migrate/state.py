@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from dbfleet.engines.base import HistoryRow
 from dbfleet.migrate.files import Kind, MigrationFile, MigrationSet, Version
@@ -13,7 +13,7 @@ from dbfleet.migrate.files import Kind, MigrationFile, MigrationSet, Version
 SQL, UNDO_SQL, BASELINE, DELETE = "SQL", "UNDO_SQL", "BASELINE", "DELETE"
 
 
-class State(str, Enum):
+class State(StrEnum):
     APPLIED = "applied"
     PENDING = "pending"
     OUTDATED = "outdated"  # a repeatable whose file changed since it was applied
@@ -57,8 +57,10 @@ class TargetState:
     def head(self) -> Version | None:
         """The highest version applied (or baselined) successfully."""
         applied = [
-            e.version for e in self.entries
-            if e.version is not None and e.kind is not Kind.REPEATABLE
+            e.version
+            for e in self.entries
+            if e.version is not None
+            and e.kind is not Kind.REPEATABLE
             and e.state
             in (State.APPLIED, State.CHANGED, State.RENAMED, State.MISSING, State.BASELINE)
         ]
@@ -71,17 +73,20 @@ class TargetState:
         the newest versioned migration leaves them for a later run.
         """
         versioned = [
-            e for e in self.entries
-            if e.kind is Kind.VERSIONED and e.version is not None
+            e
+            for e in self.entries
+            if e.kind is Kind.VERSIONED
+            and e.version is not None
             and (e.needs_run or (out_of_order and e.state is State.OUT_OF_ORDER))
             and (target is None or e.version <= target)
         ]
-        newest = max((e.version for e in self.entries
-                      if e.kind is Kind.VERSIONED and e.version is not None), default=None)
+        newest = max(
+            (e.version for e in self.entries if e.kind is Kind.VERSIONED and e.version is not None),
+            default=None,
+        )
         stops_short = target is not None and newest is not None and target < newest
         repeatable = [
-            e for e in self.entries
-            if e.kind is Kind.REPEATABLE and e.needs_run and not stops_short
+            e for e in self.entries if e.kind is Kind.REPEATABLE and e.needs_run and not stops_short
         ]
         return sorted(versioned, key=lambda e: e.version or Version((0,))) + repeatable
 
@@ -150,9 +155,7 @@ def reconcile(
         entries.append(
             Entry(None, baseline, baseline_row.description, "", State.BASELINE, None, baseline_row)
         )
-    head = max(
-        (v for v, r in latest.items() if r.type == SQL and r.success), default=baseline
-    )
+    head = max((v for v, r in latest.items() if r.type == SQL and r.success), default=baseline)
     if baseline is not None and head is not None and baseline > head:
         head = baseline
     by_version = {m.version: m for m in files.versioned if m.version is not None}
@@ -187,8 +190,13 @@ def reconcile(
             state = State.APPLIED
         entries.append(
             Entry(
-                kind, version, file.description if file else row.description if row else "",
-                file.script if file else row.script if row else "", state, file, row,
+                kind,
+                version,
+                file.description if file else row.description if row else "",
+                file.script if file else row.script if row else "",
+                state,
+                file,
+                row,
             )
         )
     by_description = {m.description: m for m in files.repeatable}
@@ -208,8 +216,13 @@ def reconcile(
             state = State.APPLIED
         entries.append(
             Entry(
-                Kind.REPEATABLE, None, description,
-                file.script if file else row.script if row else "", state, file, row,
+                Kind.REPEATABLE,
+                None,
+                description,
+                file.script if file else row.script if row else "",
+                state,
+                file,
+                row,
             )
         )
     return TargetState(tuple(entries), baseline, history_exists)

@@ -57,7 +57,6 @@ class SqliteConnection(Connection):
                 f"cannot open SQLite database {self.path}: {exc}",
                 hint="check that the folder exists and is writable",
             ) from None
-        self.raw.execute("PRAGMA foreign_keys = ON")
 
     def execute(self, sql: str) -> None:
         try:
