@@ -19,7 +19,8 @@ _MODULES = {
 
 def dialect_for(engine: str) -> Dialect:
     """The Dialect of an engine by name ("postgresql", "sqlite", "mysql")."""
-    return import_module(_MODULES[engine]).DIALECT  # type: ignore[no-any-return]
+    module = _MODULES[engine].replace(".driver", ".dialect")
+    return import_module(module).DIALECT  # type: ignore[no-any-return]
 
 
 def connect(url: DatabaseUrl, *, create: bool = True) -> Connection:

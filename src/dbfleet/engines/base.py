@@ -204,6 +204,10 @@ class Connection(ABC):
     def query(self, sql: str) -> list[tuple[Any, ...]]:
         """Run one statement and return its rows."""
 
+    @abstractmethod
+    def records(self, sql: str) -> list[dict[str, Any]]:
+        """Run one query and return its rows as {column name: value} (catalog queries)."""
+
     def begin(self) -> None:
         self.execute("BEGIN")
 

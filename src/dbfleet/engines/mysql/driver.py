@@ -1,41 +1,20 @@
-"""MariaDB/MySQL connection (PyMySQL), dialect and GET_LOCK; DDL commits implicitly here."""
+"""MariaDB/MySQL connection (PyMySQL) and GET_LOCK; DDL commits implicitly here."""
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, ClassVar
+from typing import Any
 
 import pymysql
+import pymysql.cursors
 
 from dbfleet.dburl import DatabaseUrl
-from dbfleet.engines.base import Connection, Dialect, Statement, StatementError
+from dbfleet.engines.base import Connection, StatementError
+from dbfleet.engines.mysql.dialect import DIALECT
 from dbfleet.errors import ConnectError, LockTimeout
 from dbfleet.secrets import redact
-
-
-class MysqlDialect(Dialect):
-    name: ClassVar[str] = "mysql"
-    transactional_ddl: ClassVar[bool] = False
-    identifier_quote: ClassVar[str] = "`"
-    rank_column: ClassVar[str] = "INT NOT NULL AUTO_INCREMENT PRIMARY KEY"
-    timestamp_column: ClassVar[str] = "TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3)"
-    boolean_column: ClassVar[str] = "TINYINT(1) NOT NULL"
-    true_literal: ClassVar[str] = "1"
-    false_literal: ClassVar[str] = "0"
-    backslash_escapes: ClassVar[bool] = True
-
-    def split(self, script: str) -> list[Statement]:
-        from dbfleet.engines.mysql.split import split
-
-        return split(script)
-
-    def create_history_table(self, table: str, schema: str | None) -> list[str]:
-        return [stmt + " ENGINE=InnoDB" for stmt in super().create_history_table(table, schema)]
-
-
-DIALECT = MysqlDialect()
 
 # Server error codes -> what to do about them.
 _ACCESS_DENIED, _UNKNOWN_DATABASE, _CANNOT_CONNECT, _UNKNOWN_HOST = 1045, 1049, 2003, 2005
@@ -70,6 +49,14 @@ class MysqlConnection(Connection):
     def query(self, sql: str) -> list[tuple[Any, ...]]:
         try:
             with self.raw.cursor() as cursor:
+                cursor.execute(sql)
+                return list(cursor.fetchall())
+        except pymysql.err.MySQLError as exc:
+            raise _statement_error(exc) from None
+
+    def records(self, sql: str) -> list[dict[str, Any]]:
+        try:
+            with self.raw.cursor(pymysql.cursors.DictCursor) as cursor:
                 cursor.execute(sql)
                 return list(cursor.fetchall())
         except pymysql.err.MySQLError as exc:

@@ -1,4 +1,4 @@
-"""SQLite connection, dialect and lock (a lock file beside the database, held for a whole run)."""
+"""SQLite connection and lock (a lock file beside the database, held for a whole run)."""
 
 from __future__ import annotations
 
@@ -10,32 +10,12 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 from dbfleet.dburl import DatabaseUrl
-from dbfleet.engines.base import Connection, Dialect, Statement, StatementError
+from dbfleet.engines.base import Connection, StatementError
+from dbfleet.engines.sqlite.dialect import DIALECT
 from dbfleet.errors import ConnectError, LockTimeout
-
-
-class SqliteDialect(Dialect):
-    name: ClassVar[str] = "sqlite"
-    rank_column: ClassVar[str] = "INTEGER PRIMARY KEY AUTOINCREMENT"
-    timestamp_column: ClassVar[str] = "TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f', 'now'))"
-    boolean_column: ClassVar[str] = "INTEGER NOT NULL"
-    true_literal: ClassVar[str] = "1"
-    false_literal: ClassVar[str] = "0"
-
-    def qualified(self, table: str, schema: str | None) -> str:
-        # SQLite's "schemas" are attached databases; the history table lives in the main one.
-        return self.quote_ident(table)
-
-    def split(self, script: str) -> list[Statement]:
-        from dbfleet.engines.sqlite.split import split
-
-        return split(script)
-
-
-DIALECT = SqliteDialect()
 
 
 class SqliteConnection(Connection):
@@ -69,6 +49,14 @@ class SqliteConnection(Connection):
     def query(self, sql: str) -> list[tuple[Any, ...]]:
         try:
             return self.raw.execute(sql).fetchall()
+        except sqlite3.Error as exc:
+            raise StatementError(str(exc)) from None
+
+    def records(self, sql: str) -> list[dict[str, Any]]:
+        try:
+            cursor = self.raw.execute(sql)
+            names = [d[0] for d in cursor.description or ()]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
         except sqlite3.Error as exc:
             raise StatementError(str(exc)) from None
 
