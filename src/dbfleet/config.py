@@ -107,11 +107,17 @@ class Project:
         )
         return Environment(
             name=name or "(url)",
-            url=parse_url(resolved_url, where=url_origin),
+            url=self._anchored(parse_url(resolved_url, where=url_origin)),
             placeholders=placeholders,
             history_schema=history_schema or None,
             history_table=history_table,
         )
+
+    def _anchored(self, url: DatabaseUrl) -> DatabaseUrl:
+        """A relative SQLite path means relative to the project, wherever dbfleet runs from."""
+        if url.engine != "sqlite" or url.database == ":memory:" or os.path.isabs(url.database):
+            return url
+        return url.with_database(str(self.root / url.database))
 
     def resolve(self, value: str, where: str, *, secret: bool = False) -> str:
         """Replace ${env:VAR} and ${file:PATH} in `value`; `$${` stands for a literal `${`."""

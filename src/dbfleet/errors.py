@@ -48,9 +48,17 @@ class ValidationError(DbfleetError):
 class MigrationFailed(DbfleetError):
     """A statement of a migration failed while it was applied (`statement_index` counts from 0)."""
 
-    def __init__(self, message: str, *, hint: str | None = None, statement_index: int = 0) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        hint: str | None = None,
+        statement_index: int = 0,
+        in_callback: bool = False,
+    ) -> None:
         super().__init__(message, hint=hint)
         self.statement_index = statement_index
+        self.in_callback = in_callback
 
 
 class LockTimeout(DbfleetError):

@@ -77,7 +77,7 @@ def test_mariadb_failure_is_recorded_and_blocks_until_repair(tmp_path, mysql_url
 def test_first_statement_failing_on_mariadb_records_nothing(tmp_path, mysql_url):
     project = write_project(tmp_path, mysql_url, {"V1__bad.sql": "CREATE TABLEX nope (id INT);\n"})
     result = cli(project, "migrate")
-    assert_one_clear_line(result, "V1__bad.sql:1", "nothing of this migration was applied")
+    assert_one_clear_line(result, "V1__bad.sql:1", "nothing of it was applied")
     assert history(mysql_url) == []
 
 

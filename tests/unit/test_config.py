@@ -89,7 +89,7 @@ def test_without_a_config_file_the_project_comes_from_the_command_line(tmp_path:
     assert project.locations == ((folder / "migrations").resolve(),)
     env = project.environment(url="sqlite:///app.db")
     assert env.name == "(url)"
-    assert env.url.database == "app.db"
+    assert env.url.database.endswith("/app.db")  # relative paths are anchored at the project
 
 
 def test_a_config_file_that_does_not_exist_suggests_init(tmp_path: Path) -> None:
@@ -445,7 +445,7 @@ def test_with_several_environments_and_no_default_one_must_be_chosen(tmp_path: P
         project.environment()
     assert "no environment chosen" in str(caught.value)
     assert "--env NAME" in str(caught.value)
-    assert project.environment("test").url.database == "test.db"
+    assert project.environment("test").url.database.endswith("/test.db")
 
 
 def test_an_unknown_environment_lists_the_defined_ones(tmp_path: Path) -> None:
@@ -487,10 +487,10 @@ def test_env_references_with_a_default_use_it_only_when_the_variable_is_unset(
     monkeypatch.delenv("SHOP_DB_FILE", raising=False)
     project = load(tmp_path, '[environments.dev]\nurl = "sqlite:///${env:SHOP_DB_FILE:-dev.db}"\n')
 
-    assert project.environment("dev").url.database == "dev.db"
+    assert project.environment("dev").url.database.endswith("/dev.db")
 
     monkeypatch.setenv("SHOP_DB_FILE", "other.db")
-    assert project.environment("dev").url.database == "other.db"
+    assert project.environment("dev").url.database.endswith("/other.db")
 
 
 def test_env_references_work_in_environment_placeholders(
@@ -593,7 +593,7 @@ def test_a_missing_variable_only_matters_for_the_environment_that_uses_it(tmp_pa
     """,
     )
 
-    assert project.environment("dev").url.database == "dev.db"
+    assert project.environment("dev").url.database.endswith("/dev.db")
     assert project.environment().name == "dev"
     with pytest.raises(ConfigError, match=variable):
         project.environment("prod")
@@ -642,8 +642,8 @@ def test_dbfleet_url_replaces_the_environments_url_and_a_url_argument_beats_both
     project = load(tmp_path, TWO_ENVIRONMENTS)
     monkeypatch.setenv("DBFLEET_URL", "sqlite:///from_env.db")
 
-    assert project.environment("dev").url.database == "from_env.db"
-    assert project.environment("dev", url="sqlite:///from_flag.db").url.database == "from_flag.db"
+    assert project.environment("dev").url.database.endswith("/from_env.db")
+    assert project.environment("dev", url="sqlite:///from_flag.db").url.database.endswith("/from_flag.db")
 
 
 def test_dbfleet_url_alone_is_enough_without_any_environment(
@@ -919,3 +919,12 @@ def test_a_file_reference_to_a_file_that_is_not_utf8_says_so(tmp_path: Path) -> 
 
     assert "environments.dev.placeholders.owner uses ${file:owner.txt}" in str(caught.value)
     assert "UTF-8" in str(caught.value)
+
+
+def test_relative_sqlite_path_is_relative_to_the_project_not_the_working_directory(tmp_path, monkeypatch):
+    project_dir = tmp_path / "proj"
+    project_dir.mkdir()
+    (project_dir / "dbfleet.toml").write_text('[environments.dev]\nurl = "sqlite:///data/dev.db"\n')
+    monkeypatch.chdir(tmp_path)
+    env = load_project(project_dir / "dbfleet.toml").environment()
+    assert env.url.database == str(project_dir.resolve() / "data" / "dev.db")

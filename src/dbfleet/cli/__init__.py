@@ -23,9 +23,11 @@ def main(argv: list[str] | None = None) -> None:
     except DbfleetError as exc:
         if debug:
             raise
-        from dbfleet.cli.output import error
+        from dbfleet.cli.output import emit_json, error
 
         error(str(exc))
+        if "--json" in args:  # machines reading stdout get the error too
+            emit_json({"error": exc.message, "hint": exc.hint})
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         from dbfleet.cli.output import error

@@ -13,8 +13,8 @@ from dbfleet.errors import ConfigError
 
 if TYPE_CHECKING:
     from dbfleet.config import Environment, Project
+    from dbfleet.migrate.commands import RunResult
     from dbfleet.migrate.files import Version
-    from dbfleet.migrate.runner import RunResult
     from dbfleet.migrate.state import TargetState
 
 EnvOption = Annotated[
@@ -121,7 +121,7 @@ def status(
     ctx: typer.Context, env: EnvOption = None, url: UrlOption = None, json: JsonOption = False
 ) -> None:
     """Show every migration: applied, pending, failed, missing or edited since applied."""
-    from dbfleet.migrate.runner import status as read_status
+    from dbfleet.migrate.commands import status as read_status
 
     project, environment = _load(ctx, env, url)
     state = read_status(project, environment)
@@ -247,7 +247,7 @@ def migrate(
     """Apply pending migrations in version order, then changed repeatable ones."""
     import time
 
-    from dbfleet.migrate.runner import migrate as run_migrate
+    from dbfleet.migrate.commands import migrate as run_migrate
 
     project, environment = _load(ctx, env, url)
     progress = _Progress(quiet=json or dry_run)
@@ -289,7 +289,7 @@ def validate(
     json: JsonOption = False,
 ) -> None:
     """Compare applied migrations with the files (checksums, missing, order); change nothing."""
-    from dbfleet.migrate.runner import validate as run_validate
+    from dbfleet.migrate.commands import validate as run_validate
 
     project, environment = _load(ctx, env, url)
     problems = run_validate(project, environment, out_of_order=out_of_order)
@@ -318,7 +318,7 @@ def baseline(
     json: JsonOption = False,
 ) -> None:
     """Adopt an existing database: record VERSION as applied; older migrations never run."""
-    from dbfleet.migrate.runner import baseline as run_baseline
+    from dbfleet.migrate.commands import baseline as run_baseline
 
     project, environment = _load(ctx, env, url)
     parsed = _version(version, "--version")
@@ -331,7 +331,7 @@ def repair(
     ctx: typer.Context, env: EnvOption = None, url: UrlOption = None, json: JsonOption = False
 ) -> None:
     """After a human fixed things: drop failed entries, accept edited files, mark missing ones."""
-    from dbfleet.migrate.runner import repair as run_repair
+    from dbfleet.migrate.commands import repair as run_repair
 
     project, environment = _load(ctx, env, url)
     _report(run_repair(project, environment), json, environment, "repaired")
@@ -352,7 +352,7 @@ def undo(
     json: JsonOption = False,
 ) -> None:
     """Run U scripts in reverse order: the latest migration, or all above --to."""
-    from dbfleet.migrate.runner import undo as run_undo
+    from dbfleet.migrate.commands import undo as run_undo
 
     project, environment = _load(ctx, env, url)
     progress = _Progress(quiet=json or dry_run)

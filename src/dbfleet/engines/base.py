@@ -7,9 +7,10 @@ above the engines talks to a `Connection` and its `Dialect`, never builds engine
 from __future__ import annotations
 
 import hashlib
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
@@ -88,6 +89,7 @@ class Dialect:
     """Engine-specific SQL as data and small overrides; the base is the SQL standard."""
 
     name: ClassVar[str] = "standard"
+    display_name: ClassVar[str] = "SQL"
     transactional_ddl: ClassVar[bool] = True
     identifier_quote: ClassVar[str] = '"'
     rank_column: ClassVar[str] = "INTEGER PRIMARY KEY"
@@ -96,6 +98,11 @@ class Dialect:
     true_literal: ClassVar[str] = "TRUE"
     false_literal: ClassVar[str] = "FALSE"
     backslash_escapes: ClassVar[bool] = False
+    begin_statement: ClassVar[str] = "BEGIN"
+    # Whitespace and comments that may open a statement (for mapping error positions to lines).
+    leading_noise: ClassVar[re.Pattern[str]] = re.compile(
+        r"^(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/)*", re.S
+    )
 
     def quote_ident(self, name: str) -> str:
         q = self.identifier_quote
@@ -123,6 +130,24 @@ class Dialect:
     def requires_no_transaction(self, statement: Statement) -> bool:
         """True when the engine refuses to run `statement` inside a transaction."""
         return False
+
+    def render_statement(self, sql: str) -> str:
+        """A statement as it is written in a script that a client runs (the dry-run output)."""
+        return sql + ";"
+
+    def error_line(self, statement: Statement, position: int | None) -> int:
+        """The script line of a server error at 1-based character `position` of `statement`."""
+        if not position:
+            return statement.line
+        match = self.leading_noise.match(statement.text)
+        lead = len(match[0]) if match else 0
+        return statement.line + statement.text.count("\n", lead, max(lead, position - 1))
+
+    def summary(self, statement: Statement) -> str:
+        """The statement shortened to one line for an error message."""
+        match = self.leading_noise.match(statement.text)
+        text = " ".join(statement.text[len(match[0]) if match else 0 :].split())
+        return text if len(text) <= 80 else text[:77] + "..."
 
     def declares_no_transaction(self, script: str) -> bool:
         """True when the script's first line is the `-- dbfleet:no-transaction` directive."""
@@ -174,6 +199,25 @@ class Dialect:
             f"checksum, installed_by, execution_time, success) VALUES ({values})"
         )
 
+    def _started(self, row: NewHistoryRow) -> str:
+        """The condition that finds a row written as started (success false) for `row`."""
+        q = self.quote_literal
+        return (
+            f"type = {q(row.type)} AND script = {q(row.script)} AND checksum = {q(row.checksum)} "
+            f"AND success = {self.false_literal}"
+        )
+
+    def finish_history(self, table: str, schema: str | None, row: NewHistoryRow) -> str:
+        """Mark the started row of a migration that ran outside a transaction as succeeded."""
+        return (
+            f"UPDATE {self.qualified(table, schema)} SET success = {self.true_literal}, "
+            f"execution_time = {row.execution_time} WHERE {self._started(row)}"
+        )
+
+    def forget_history(self, table: str, schema: str | None, row: NewHistoryRow) -> str:
+        """Remove the started row of a migration of which nothing was applied."""
+        return f"DELETE FROM {self.qualified(table, schema)} WHERE {self._started(row)}"
+
     def delete_failed_history(self, table: str, schema: str | None) -> str:
         return f"DELETE FROM {self.qualified(table, schema)} WHERE success = {self.false_literal}"
 
@@ -209,7 +253,7 @@ class Connection(ABC):
         """Run one query and return its rows as {column name: value} (catalog queries)."""
 
     def begin(self) -> None:
-        self.execute("BEGIN")
+        self.execute(self.dialect.begin_statement)
 
     def commit(self) -> None:
         self.execute("COMMIT")
@@ -217,8 +261,27 @@ class Connection(ABC):
     def rollback(self) -> None:
         self.execute("ROLLBACK")
 
+    @contextmanager
+    def transaction(self, enabled: bool = True) -> Iterator[None]:
+        """BEGIN ... COMMIT around the block, ROLLBACK when it raises; nothing if not enabled."""
+        if not enabled:
+            yield
+            return
+        self.begin()
+        try:
+            yield
+        except BaseException:
+            with suppress(DbfleetError):  # a broken connection has rolled back already
+                self.rollback()
+            raise
+        self.commit()
+
     @abstractmethod
     def close(self) -> None: ...
+
+    def lock_scope(self) -> str:
+        """What identifies this database on its server, for naming the run lock."""
+        return self.url.database
 
     @abstractmethod
     def current_user(self) -> str:
@@ -242,8 +305,15 @@ class Connection(ABC):
         yield  # pragma: no cover
 
     def history(self, table: str, schema: str | None) -> Sequence[HistoryRow]:
-        if not self.table_exists(table, schema):
-            return []
+        """Every row of the history table (which must exist), in rank order."""
+        try:
+            records = self.query(self.dialect.select_history(table, schema))
+        except StatementError as exc:
+            raise DbfleetError(
+                f"{self.dialect.qualified(table, schema)} exists but is not a dbfleet history "
+                f"table ({exc.message})",
+                hint="set [migrations] history_table to another name",
+            ) from None
         return [
             HistoryRow(
                 installed_rank=int(r[0]),
@@ -257,7 +327,7 @@ class Connection(ABC):
                 execution_time=int(r[8]),
                 success=bool(r[9]),
             )
-            for r in self.query(self.dialect.select_history(table, schema))
+            for r in records
         ]
 
     def __enter__(self) -> Connection:

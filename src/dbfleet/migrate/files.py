@@ -179,8 +179,20 @@ def discover(locations: Iterable[Path]) -> MigrationSet:
     )
 
 
+# Sizes of the history table's columns.
+_MAX_DESCRIPTION, _MAX_SCRIPT = 200, 1000
+
+
 def _classify(path: Path, script: str) -> MigrationFile:
     name = path.name
+    if len(script) > _MAX_SCRIPT:
+        raise MigrationFileError(f"{script}: the path is longer than {_MAX_SCRIPT} characters")
+    described = _VERSIONED.match(name) or _REPEATABLE.match(name)
+    if described and len(_description(described["description"])) > _MAX_DESCRIPTION:
+        raise MigrationFileError(
+            f"{script}: the description is longer than {_MAX_DESCRIPTION} characters "
+            "(the history table's limit); shorten the file name"
+        )
     if match := _VERSIONED.match(name):
         text = read_script(path, script)
         return MigrationFile(

@@ -1,33 +1,20 @@
-"""Running migrations against one target: migrate, undo, baseline, repair — under the lock."""
+"""Running migrations on a target: units of work built once, then run, or rendered as SQL."""
 
 from __future__ import annotations
 
-import re
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from contextlib import suppress
+from dataclasses import dataclass, replace
 from typing import Protocol
 
-from dbfleet.config import Environment, Project
-from dbfleet.engines import connect
-from dbfleet.engines.base import Connection, NewHistoryRow, Statement, StatementError
-from dbfleet.errors import DbfleetError, MigrationFailed, ValidationError
-from dbfleet.migrate.files import Kind, MigrationFile, MigrationSet, Version, discover
+from dbfleet.engines.base import NewHistoryRow, Statement, StatementError
+from dbfleet.errors import DbfleetError, MigrationFailed
+from dbfleet.migrate.files import Kind, MigrationFile, MigrationSet
 from dbfleet.migrate.placeholders import fill
-from dbfleet.migrate.state import (
-    BASELINE,
-    DELETE,
-    SQL,
-    UNDO_SQL,
-    Entry,
-    State,
-    TargetState,
-    reconcile,
-)
+from dbfleet.migrate.state import SQL, UNDO_SQL, Entry
+from dbfleet.migrate.target import Target
 from dbfleet.secrets import redact
-
-_LEADING_NOISE = re.compile(r"^(?:\s+|--[^\n]*(?:\n|$)|#[^\n]*(?:\n|$)|/\*.*?\*/)*", re.S)
 
 
 class Observer(Protocol):
@@ -45,6 +32,31 @@ class _Silent:
 
 
 @dataclass(frozen=True)
+class Phase:
+    """What a run does: the history row type it writes and the callbacks around it."""
+
+    row_type: str
+    verb: str
+    before: str
+    before_each: str
+    after_each: str
+    after: str
+    on_error: str
+
+
+MIGRATE = Phase(
+    SQL,
+    "applied",
+    "beforeMigrate",
+    "beforeEachMigrate",
+    "afterEachMigrate",
+    "afterMigrate",
+    "afterMigrateError",
+)
+UNDO = Phase(UNDO_SQL, "undid", "beforeUndo", "", "", "afterUndo", "")
+
+
+@dataclass(frozen=True)
 class Step:
     """One statement as it will run, with the file and line it comes from."""
 
@@ -52,96 +64,40 @@ class Step:
     script: str
     line: int
 
+    @property
+    def statement(self) -> Statement:
+        return Statement(self.sql, self.line)
+
 
 @dataclass(frozen=True)
 class Unit:
-    """One migration (or undo) as it will run: its statements and its history row."""
+    """One migration (or undo) as it will run: its statements and the callbacks around them."""
 
     entry: Entry
     file: MigrationFile
+    before: tuple[Step, ...]
     steps: tuple[Step, ...]
+    after: tuple[Step, ...]
     transactional: bool
-    row_type: str
+
+    @property
+    def label(self) -> str:
+        return self.file.script
 
 
-@dataclass
-class RunResult:
-    """What a command did (or, with dry_run, would do)."""
+@dataclass(frozen=True)
+class Work:
+    """Everything one command will run, in order: the one plan that is run or rendered."""
 
-    applied: list[tuple[str, int]] = field(default_factory=list)
-    sql: str | None = None
-    messages: list[str] = field(default_factory=list)
-
-
-class Target:
-    """One database as a migration target: its connection, history table and lock."""
-
-    def __init__(self, project: Project, env: Environment, *, create: bool = True) -> None:
-        self.project = project
-        self.env = env
-        self.conn: Connection = connect(env.url, create=create)
-        self.dialect = self.conn.dialect
-        self.table = env.history_table
-        self.schema = env.history_schema
-
-    def close(self) -> None:
-        self.conn.close()
-
-    @contextmanager
-    def locked(self) -> Iterator[None]:
-        key = f"{self.env.url.host}:{self.env.url.database}:{self.schema or ''}.{self.table}"
-        with self.conn.lock(key, self.project.lock_wait_seconds):
-            yield
-
-    def history_setup_sql(self) -> list[str]:
-        """Statements that create the history table (and its schema) when it is missing."""
-        if self.conn.table_exists(self.table, self.schema):
-            return []
-        return self.conn.ensure_schema(self.schema) + self.dialect.create_history_table(
-            self.table, self.schema
-        )
-
-    def ensure_history(self) -> None:
-        for sql in self.history_setup_sql():
-            self.conn.execute(sql)
-
-    def state(self, files: MigrationSet) -> TargetState:
-        exists = self.conn.table_exists(self.table, self.schema)
-        rows = self.conn.history(self.table, self.schema) if exists else []
-        return reconcile(files, rows, history_exists=exists)
-
-    def insert_sql(self, row: NewHistoryRow) -> str:
-        return self.dialect.insert_history(self.table, self.schema, row)
-
-
-@contextmanager
-def open_target(project: Project, env: Environment, *, create: bool = True) -> Iterator[Target]:
-    target = Target(project, env, create=create)
-    try:
-        yield target
-    finally:
-        target.close()
-
-
-def load_files(project: Project) -> MigrationSet:
-    return discover(project.locations)
-
-
-def status(project: Project, env: Environment) -> TargetState:
-    """The state of every migration in the target; reads only (no lock, no writes)."""
-    files = load_files(project)
-    with open_target(project, env, create=False) as target:
-        return target.state(files)
-
-
-def validate(project: Project, env: Environment, *, out_of_order: bool | None = None) -> list[str]:
-    """Problems between history and files (empty when valid); changes nothing."""
-    allow = project.out_of_order if out_of_order is None else out_of_order
-    return status(project, env).problems(out_of_order=allow)
+    phase: Phase
+    units: tuple[Unit, ...]
+    before: tuple[Step, ...]
+    after: tuple[Step, ...]
+    single_transaction: bool = False
 
 
 class Runner:
-    """Turns entries into units and runs (or renders) them against a target."""
+    """Builds the work for a target, runs it, or renders it as the SQL it would run."""
 
     def __init__(
         self,
@@ -149,15 +105,20 @@ class Runner:
         files: MigrationSet,
         placeholders: dict[str, str],
         observer: Observer | None = None,
+        *,
+        environment: str = "",
+        placeholder_replacement: bool = True,
     ) -> None:
         self.target = target
-        self.files = files
+        self.conn = target.conn
         self.dialect = target.dialect
+        self.files = files
         self.observer = observer or _Silent()
+        self.replace_placeholders = placeholder_replacement
         self.placeholders = {
             **placeholders,
-            "dbfleet:environment": target.env.name,
-            "dbfleet:database": target.env.url.database,
+            "dbfleet:environment": environment,
+            "dbfleet:database": target.conn.url.database,
             "dbfleet:table": target.table,
             "dbfleet:schema": target.schema or "",
         }
@@ -165,16 +126,52 @@ class Runner:
 
     # --- building ---------------------------------------------------------------------------
 
-    def steps_of(
-        self, file: MigrationFile, running: MigrationFile | None = None
-    ) -> tuple[Step, ...]:
+    def prepare(
+        self, entries: Sequence[Entry], phase: Phase, *, single_transaction: bool = False
+    ) -> Work:
+        units = []
+        for entry in entries:
+            file = self._script_for(entry, phase)
+            steps = self._steps(file)
+            no_tx = self.dialect.declares_no_transaction(file.text) or any(
+                self.dialect.requires_no_transaction(s.statement) for s in steps
+            )
+            units.append(
+                Unit(
+                    entry,
+                    file,
+                    before=self._callback(phase.before_each, file),
+                    steps=steps,
+                    after=self._callback(phase.after_each, file),
+                    transactional=self.dialect.transactional_ddl and not no_tx,
+                )
+            )
+        work = Work(
+            phase,
+            tuple(units),
+            self._callback(phase.before),
+            self._callback(phase.after),
+            single_transaction,
+        )
+        if single_transaction:
+            _check_single_transaction(
+                self.dialect.display_name, self.dialect.transactional_ddl, work
+            )
+        return work
+
+    def _script_for(self, entry: Entry, phase: Phase) -> MigrationFile:
+        """The file a unit runs: the migration itself, or its undo script."""
+        file = entry.file
+        if phase is UNDO and entry.version is not None:
+            file = self.files.undo.get(entry.version)
+        if file is None:
+            raise DbfleetError(f"no script to run for {entry.script or entry.description}")
+        return file
+
+    def _steps(self, file: MigrationFile, running: MigrationFile | None = None) -> tuple[Step, ...]:
         """The statements of `file`; callbacks see the migration `running` as the filename."""
         values = {**self.placeholders, "dbfleet:filename": (running or file).path.name}
-        text = (
-            fill(file.text, values, file.script)
-            if self.target.project.placeholder_replacement
-            else file.text
-        )
+        text = fill(file.text, values, file.script) if self.replace_placeholders else file.text
         try:
             statements = self.dialect.split(text)
         except DbfleetError as exc:
@@ -183,24 +180,23 @@ class Runner:
             raise MigrationFailed(f"{where}: {exc}") from None
         return tuple(Step(s.text, file.script, s.line) for s in statements)
 
-    def unit(self, entry: Entry, file: MigrationFile, row_type: str) -> Unit:
-        steps = self.steps_of(file)
-        no_tx = self.dialect.declares_no_transaction(file.text) or any(
-            self.dialect.requires_no_transaction(Statement(s.sql, s.line)) for s in steps
+    def _callback(self, event: str, running: MigrationFile | None = None) -> tuple[Step, ...]:
+        if not event:
+            return ()
+        return tuple(
+            s for f in self.files.callbacks.get(event, ()) for s in self._steps(f, running)
         )
-        return Unit(entry, file, steps, self.dialect.transactional_ddl and not no_tx, row_type)
 
-    def callback_steps(self, event: str, running: MigrationFile | None = None) -> list[Step]:
-        return [s for f in self.files.callbacks.get(event, ()) for s in self.steps_of(f, running)]
-
-    def history_row(self, unit: Unit, milliseconds: int, success: bool) -> NewHistoryRow:
-        version = unit.entry.version if unit.entry.kind is not Kind.REPEATABLE else None
+    def history_row(
+        self, unit: Unit, phase: Phase, milliseconds: int, success: bool
+    ) -> NewHistoryRow:
+        entry = unit.entry
         return NewHistoryRow(
-            version=str(version) if version is not None else None,
-            description=unit.file.description
-            if unit.row_type != UNDO_SQL
-            else unit.entry.description,
-            type=unit.row_type,
+            version=str(entry.version)
+            if entry.kind is not Kind.REPEATABLE and entry.version
+            else None,
+            description=entry.description,
+            type=phase.row_type,
             script=unit.file.script,
             checksum=unit.file.checksum,
             installed_by=self.user,
@@ -210,252 +206,178 @@ class Runner:
 
     # --- running ----------------------------------------------------------------------------
 
-    def run(
-        self,
-        units: Sequence[Unit],
-        *,
-        before: str,
-        each_before: str,
-        each_after: str,
-        after: str,
-        single_transaction: bool,
-    ) -> list[tuple[str, int]]:
-        conn = self.target.conn
+    def run(self, work: Work) -> list[tuple[str, int]]:
+        """Run the work; on failure, raise MigrationFailed after the error callback."""
         done: list[tuple[str, int]] = []
-        self.observer.begin(len(units), "undid" if before == "beforeUndo" else "applied")
-        if single_transaction:
-            conn.begin()
+        self.observer.begin(len(work.units), work.phase.verb)
         try:
-            self._run_steps(self.callback_steps(before), None)
-            for unit in units:
-                label = unit.entry.script
-                self.observer.started(label)
-                milliseconds = self._run_unit(unit, each_before, each_after, single_transaction)
-                self.observer.finished(label, milliseconds)
-                done.append((label, milliseconds))
-            self._run_steps(self.callback_steps(after), None)
-            if single_transaction:
-                conn.commit()
+            with self.conn.transaction(enabled=work.single_transaction):
+                self._run_steps(
+                    work.before,
+                    f"{work.phase.before} callback: no migration was run",
+                    callback=True,
+                )
+                for unit in work.units:
+                    self.observer.started(unit.label)
+                    milliseconds = self._run_unit(unit, work)
+                    self.observer.finished(unit.label, milliseconds)
+                    done.append((unit.label, milliseconds))
+                self._run_steps(
+                    work.after,
+                    f"{work.phase.after} callback: the {len(done)} migration(s) before it were "
+                    "applied and committed; fix it, and the next run runs it again",
+                    callback=True,
+                )
         except DbfleetError:
-            if single_transaction:
-                conn.rollback()
-            self._after_error()
+            if work.phase.on_error:
+                # A failing error callback must not hide the failure, which is the one to report.
+                with suppress(DbfleetError):
+                    self._run_steps(self._callback(work.phase.on_error), "", callback=True)
             raise
         return done
 
-    def _run_unit(self, unit: Unit, each_before: str, each_after: str, in_outer_tx: bool) -> int:
-        conn = self.target.conn
+    def _run_unit(self, unit: Unit, work: Work) -> int:
         started = time.perf_counter()
-        steps = self._with_callbacks(unit, each_before, each_after)
+        rolled_back = "nothing of it was applied (rolled back); fix it and run again"
         if unit.transactional:
-            if not in_outer_tx:
-                conn.begin()
-            try:
-                self._run_steps(steps, unit)
+            with self.conn.transaction(enabled=not work.single_transaction):
+                self._run_steps(
+                    unit.before, f"{work.phase.before_each} callback: {rolled_back}", callback=True
+                )
+                self._run_steps(unit.steps, rolled_back)
+                self._run_steps(
+                    unit.after, f"{work.phase.after_each} callback: {rolled_back}", callback=True
+                )
                 milliseconds = _elapsed(started)
-                conn.execute(self.target.insert_sql(self.history_row(unit, milliseconds, True)))
-            except DbfleetError:
-                if not in_outer_tx:
-                    conn.rollback()
-                raise
-            if not in_outer_tx:
-                conn.commit()
+                row = self.history_row(unit, work.phase, milliseconds, True)
+                self._write_history(self.target.insert_sql(row), unit)
             return milliseconds
-        # Not transactional: statements commit one by one (MariaDB DDL, CONCURRENTLY, ...).
+        # Outside a transaction each statement commits on its own. A row marked as not (yet)
+        # successful goes in first, so that a failure, a crash or a kill leaves a visible failed
+        # entry that blocks the next run until a human has looked and run `dbfleet repair`.
+        row = self.history_row(unit, work.phase, 0, False)
+        self._write_history(self.target.insert_sql(row), unit)
+        committed = (
+            f"statements 1-{{n}} of {unit.label} were committed ({self.dialect.display_name} "
+            "cannot roll them back): finish or undo them by hand, then run `dbfleet repair`"
+        )
         try:
-            self._run_steps(steps, unit)
+            self._run_steps(
+                unit.before,
+                f"{work.phase.before_each} callback: no statement of {unit.label} was run; "
+                "fix it and run again",
+                callback=True,
+            )
+            self._run_steps(
+                unit.steps, committed, first_hint="nothing of it was applied; fix it and run again"
+            )
         except MigrationFailed as failure:
-            if failure.statement_index > 0:  # earlier statements are committed: record it
-                row = self.history_row(unit, _elapsed(started), False)
-                conn.execute(self.target.insert_sql(row))
+            if failure.statement_index == 0 or failure.in_callback:
+                self._write_history(self.target.forget_sql(row), unit)
             raise
+        self._run_steps(
+            unit.after,
+            f"{work.phase.after_each} callback: the statements of {unit.label} were committed; "
+            "fix it, then run `dbfleet repair`",
+            callback=True,
+        )
         milliseconds = _elapsed(started)
-        conn.execute(self.target.insert_sql(self.history_row(unit, milliseconds, True)))
+        self._write_history(self.target.finish_sql(replace(row, execution_time=milliseconds)), unit)
         return milliseconds
 
-    def _with_callbacks(self, unit: Unit, each_before: str, each_after: str) -> list[Step]:
-        return [
-            *self.callback_steps(each_before, unit.file),
-            *unit.steps,
-            *self.callback_steps(each_after, unit.file),
-        ]
+    def _write_history(self, sql: str, unit: Unit) -> None:
+        try:
+            self.conn.execute(sql)
+        except StatementError as exc:
+            raise MigrationFailed(
+                f"{unit.label}: recording it in {self.target.table} failed: {exc.message}",
+                hint="check the history table; run `dbfleet status` to see where the target is",
+            ) from None
 
-    def _run_steps(self, steps: Sequence[Step], unit: Unit | None) -> None:
+    def _run_steps(
+        self,
+        steps: Sequence[Step],
+        hint: str,
+        *,
+        callback: bool = False,
+        first_hint: str | None = None,
+    ) -> None:
+        """Run statements; a failure names the file, line and statement, with `hint`."""
         for index, step in enumerate(steps):
             try:
-                self.target.conn.execute(step.sql)
+                self.conn.execute(step.sql)
             except StatementError as exc:
-                raise self._failure(step, index, exc, unit) from None
-
-    def _failure(
-        self, step: Step, index: int, exc: StatementError, unit: Unit | None
-    ) -> MigrationFailed:
-        line = step.line
-        if exc.position:
-            lead = len(_LEADING_NOISE.match(step.sql)[0])  # type: ignore[index]
-            line += step.sql.count("\n", lead, max(lead, exc.position - 1))
-        preview = " ".join(step.sql[len(_LEADING_NOISE.match(step.sql)[0]) :].split())  # type: ignore[index]
-        preview = preview if len(preview) <= 80 else preview[:77] + "..."
-        message = f"{step.script}:{line}: statement {index + 1} failed: {exc.message} [{preview}]"
-        if unit is None or unit.transactional:
-            hint = (
-                "nothing of this migration was applied (rolled back); fix it and run migrate again"
-            )
-        elif index == 0:
-            hint = "nothing of this migration was applied; fix it and run migrate again"
-        else:
-            hint = (
-                f"statements 1-{index} of {step.script} were committed ({self.dialect.name} cannot "
-                "roll them back); undo them or finish the change by hand, then run `dbfleet repair`"
-            )
-        return MigrationFailed(redact(message), hint=hint, statement_index=index)
-
-    def _after_error(self) -> None:
-        # A failing error callback must not hide the original failure, which is the one to report.
-        with suppress(MigrationFailed):
-            self._run_steps(self.callback_steps("afterMigrateError"), None)
+                line = self.dialect.error_line(step.statement, exc.position)
+                message = (
+                    f"{step.script}:{line}: statement {index + 1} failed: {exc.message} "
+                    f"[{self.dialect.summary(step.statement)}]"
+                )
+                raise MigrationFailed(
+                    redact(message),
+                    hint=first_hint
+                    if index == 0 and first_hint
+                    else hint.replace("{n}", str(index)),
+                    statement_index=index,
+                    in_callback=callback,
+                ) from None
 
     # --- rendering (dry run) ----------------------------------------------------------------
 
-    def render(
-        self,
-        units: Sequence[Unit],
-        *,
-        setup: Sequence[str],
-        before: str,
-        each_before: str,
-        each_after: str,
-        after: str,
-        single_transaction: bool,
-    ) -> str:
+    def render(self, work: Work, *, setup: Sequence[str] = ()) -> str:
+        """The work as one script: exactly the statements a run would send, in order."""
+        d = self.dialect
         out: list[str] = [
-            f"-- dbfleet dry run against {self.target.env.url.display} "
-            f"({len(units)} to run); nothing below has been executed"
+            f"-- dbfleet dry run against {self.conn.url.display} "
+            f"({len(work.units)} to run); nothing below has been executed"
         ]
         if setup:
-            out += ["", "-- create the history table", *(s + ";" for s in setup)]
-        if single_transaction:
-            out += ["", "BEGIN;"]
-        out += _render_steps(self.callback_steps(before), f"callback {before}")
-        for unit in units:
-            out += [
-                "",
-                f"-- {unit.entry.script}"
-                + ("" if unit.transactional else " (runs outside a transaction)"),
-            ]
-            if unit.transactional and not single_transaction:
-                out.append("BEGIN;")
-            out += [s.sql + ";" for s in self._with_callbacks(unit, each_before, each_after)]
-            out.append("-- execution_time (0 here) is measured when it runs")
-            out.append(self.target.insert_sql(self.history_row(unit, 0, True)) + ";")
-            if unit.transactional and not single_transaction:
-                out.append("COMMIT;")
-        out += _render_steps(self.callback_steps(after), f"callback {after}")
-        if single_transaction:
-            out.append("COMMIT;")
+            out += ["", "-- create the history table", *(d.render_statement(s) for s in setup)]
+        if work.single_transaction:
+            out += ["", d.render_statement(d.begin_statement)]
+        out += _section(f"{work.phase.before} callback", work.before, d.render_statement)
+        for unit in work.units:
+            row = self.history_row(unit, work.phase, 0, unit.transactional)
+            body = [d.render_statement(s.sql) for s in (*unit.before, *unit.steps, *unit.after)]
+            if unit.transactional:
+                out += ["", f"-- {unit.label}"]
+                if not work.single_transaction:
+                    out.append(d.render_statement(d.begin_statement))
+                out += body
+                out.append("-- execution_time (0 here) is measured when it runs")
+                out.append(d.render_statement(self.target.insert_sql(row)))
+                if not work.single_transaction:
+                    out.append(d.render_statement("COMMIT"))
+            else:
+                out += [
+                    "",
+                    f"-- {unit.label} (runs outside a transaction, statement by statement)",
+                    "-- recorded as started first, so that a failure stays visible",
+                    d.render_statement(self.target.insert_sql(row)),
+                    *body,
+                    "-- execution_time (0 here) is measured when it runs",
+                    d.render_statement(self.target.finish_sql(row)),
+                ]
+        out += _section(f"{work.phase.after} callback", work.after, d.render_statement)
+        if work.single_transaction:
+            out.append(d.render_statement("COMMIT"))
         return "\n".join(out) + "\n"
 
 
-def _render_steps(steps: Sequence[Step], title: str) -> list[str]:
-    return ["", f"-- {title}", *(s.sql + ";" for s in steps)] if steps else []
+def _section(title: str, steps: Sequence[Step], render: Callable[[str], str]) -> list[str]:
+    return ["", f"-- {title}", *(render(s.sql) for s in steps)] if steps else []
 
 
 def _elapsed(started: float) -> int:
     return round((time.perf_counter() - started) * 1000)
 
 
-# --- commands ---------------------------------------------------------------------------------
-
-
-def migrate(
-    project: Project,
-    env: Environment,
-    *,
-    target_version: Version | None = None,
-    dry_run: bool = False,
-    single_transaction: bool = False,
-    out_of_order: bool | None = None,
-    placeholders: dict[str, str] | None = None,
-    observer: Observer | None = None,
-) -> RunResult:
-    """Apply pending migrations in order (or, with dry_run, return the SQL that would run)."""
-    files = load_files(project)
-    allow = project.out_of_order if out_of_order is None else out_of_order
-    values = {**env.placeholders, **(placeholders or {})}
-    with open_target(project, env, create=not dry_run) as target:
-        if dry_run:
-            return _plan_migrate(target, files, values, target_version, allow, single_transaction)
-        with target.locked():
-            target.ensure_history()
-            state = target.state(files)
-            _check(project, state, allow)
-            runner = Runner(target, files, values, observer)
-            units = [
-                runner.unit(e, e.file, SQL)
-                for e in state.pending(target=target_version, out_of_order=allow)
-                if e.file is not None
-            ]
-            _check_single_transaction(runner, units, single_transaction)
-            applied = runner.run(
-                units,
-                before="beforeMigrate",
-                each_before="beforeEachMigrate",
-                each_after="afterEachMigrate",
-                after="afterMigrate",
-                single_transaction=single_transaction,
-            )
-            return RunResult(applied=applied)
-
-
-def _plan_migrate(
-    target: Target,
-    files: MigrationSet,
-    values: dict[str, str],
-    target_version: Version | None,
-    allow: bool,
-    single: bool,
-) -> RunResult:
-    setup = target.history_setup_sql()
-    state = target.state(files)
-    _check(target.project, state, allow)
-    runner = Runner(target, files, values)
-    units = [
-        runner.unit(e, e.file, SQL)
-        for e in state.pending(target=target_version, out_of_order=allow)
-        if e.file is not None
-    ]
-    _check_single_transaction(runner, units, single)
-    sql = runner.render(
-        units,
-        setup=setup,
-        before="beforeMigrate",
-        each_before="beforeEachMigrate",
-        each_after="afterEachMigrate",
-        after="afterMigrate",
-        single_transaction=single,
-    )
-    return RunResult(applied=[(u.entry.script, 0) for u in units], sql=sql)
-
-
-def _check(project: Project, state: TargetState, out_of_order: bool) -> None:
-    if not project.validate_on_migrate:
-        problems = [p for p in state.problems(out_of_order=out_of_order) if " failed on " in p]
-    else:
-        problems = state.problems(out_of_order=out_of_order)
-    if problems:
-        raise ValidationError("validation failed, nothing was run: " + "; ".join(problems))
-
-
-def _check_single_transaction(runner: Runner, units: Sequence[Unit], single: bool) -> None:
-    if not single:
-        return
-    if not runner.dialect.transactional_ddl:
+def _check_single_transaction(engine: str, transactional_ddl: bool, work: Work) -> None:
+    if not transactional_ddl:
         raise DbfleetError(
-            f"--single-transaction is not possible on {runner.dialect.name}: its DDL commits "
-            "implicitly",
+            f"--single-transaction is not possible on {engine}: its DDL commits implicitly",
             hint="run without --single-transaction",
         )
-    blocking = [u.file.script for u in units if not u.transactional]
+    blocking = [u.label for u in work.units if not u.transactional]
     if blocking:
         raise DbfleetError(
             "--single-transaction is not possible: "
@@ -463,151 +385,3 @@ def _check_single_transaction(runner: Runner, units: Sequence[Unit], single: boo
             + " must run outside a transaction",
             hint="run without --single-transaction",
         )
-
-
-def undo(
-    project: Project,
-    env: Environment,
-    *,
-    to: Version | None = None,
-    dry_run: bool = False,
-    placeholders: dict[str, str] | None = None,
-    observer: Observer | None = None,
-) -> RunResult:
-    """Run U scripts in reverse order: the latest applied migration, or all above `to`."""
-    files = load_files(project)
-    values = {**env.placeholders, **(placeholders or {})}
-    with open_target(project, env, create=False) as target, target.locked():
-        state = target.state(files)
-        _check(project, state, project.out_of_order)
-        applied = [
-            e for e in state.entries if e.kind is Kind.VERSIONED and e.state is State.APPLIED
-        ]
-        applied.sort(key=lambda e: e.version or Version((0,)), reverse=True)
-        if to is None:
-            chosen = applied[:1]
-        else:
-            chosen = [e for e in applied if e.version is not None and e.version > to]
-        if not chosen:
-            return RunResult(messages=["nothing to undo"])
-        lacking = [e.script for e in chosen if e.version not in files.undo]
-        if lacking:
-            raise DbfleetError(
-                "cannot undo: no undo script for " + ", ".join(lacking),
-                hint="write U<version>__<description>.sql for each; nothing was undone",
-            )
-        runner = Runner(target, files, values, observer)
-        units = []
-        for e in chosen:
-            assert e.version is not None
-            u_file = files.undo[e.version]
-            units.append(runner.unit(_retitle(e, u_file), u_file, UNDO_SQL))
-        if dry_run:
-            sql = runner.render(
-                units,
-                setup=[],
-                before="beforeUndo",
-                each_before="",
-                each_after="",
-                after="afterUndo",
-                single_transaction=False,
-            )
-            return RunResult(applied=[(u.entry.script, 0) for u in units], sql=sql)
-        done = runner.run(
-            units,
-            before="beforeUndo",
-            each_before="",
-            each_after="",
-            after="afterUndo",
-            single_transaction=False,
-        )
-        return RunResult(applied=done)
-
-
-def _retitle(entry: Entry, undo_file: MigrationFile) -> Entry:
-    return Entry(
-        entry.kind,
-        entry.version,
-        entry.description,
-        undo_file.script,
-        entry.state,
-        undo_file,
-        entry.row,
-    )
-
-
-def baseline(project: Project, env: Environment, version: Version, description: str) -> RunResult:
-    """Adopt an existing database: record `version` as its starting point."""
-    with open_target(project, env) as target, target.locked():
-        target.ensure_history()
-        rows = target.conn.history(target.table, target.schema)
-        if rows:
-            raise DbfleetError(
-                f"{env.url.display} already has a history ({len(rows)} rows in {target.table})",
-                hint="baseline only adopts a database that dbfleet has not migrated yet",
-            )
-        row = NewHistoryRow(
-            str(version),
-            description,
-            BASELINE,
-            description,
-            None,
-            target.conn.current_user(),
-            0,
-            True,
-        )
-        target.conn.execute(target.insert_sql(row))
-        return RunResult(messages=[f"baselined {env.url.display} at version {version}"])
-
-
-def repair(project: Project, env: Environment) -> RunResult:
-    """Remove failed rows, realign checksums and descriptions, mark missing files deleted."""
-    files = load_files(project)
-    changes: list[str] = []
-    with open_target(project, env, create=False) as target, target.locked():
-        state = target.state(files)
-        conn, dialect = target.conn, target.dialect
-        sql: list[str] = []
-        for e in state.entries:
-            name = e.script or e.description
-            if e.state is State.FAILED:
-                changes.append(f"removed the failed entry of {name}")
-            elif e.state in (State.CHANGED, State.RENAMED):
-                assert e.row is not None and e.file is not None
-                sql.append(
-                    dialect.update_history_checksum(
-                        target.table,
-                        target.schema,
-                        e.row.installed_rank,
-                        e.file.checksum,
-                        e.file.description,
-                    )
-                )
-                changes.append(f"realigned the checksum and description of {name} with its file")
-            elif e.state is State.MISSING:
-                assert e.row is not None
-                sql.append(
-                    target.insert_sql(
-                        NewHistoryRow(
-                            e.row.version,
-                            e.row.description,
-                            DELETE,
-                            e.row.script,
-                            e.row.checksum,
-                            conn.current_user(),
-                            0,
-                            True,
-                        )
-                    )
-                )
-                changes.append(f"marked {name} as deleted (its file is gone)")
-        if any(e.state is State.FAILED for e in state.entries):
-            sql.insert(0, dialect.delete_failed_history(target.table, target.schema))
-        if sql:
-            if dialect.transactional_ddl:
-                conn.begin()
-            for statement in sql:
-                conn.execute(statement)
-            if dialect.transactional_ddl:
-                conn.commit()
-    return RunResult(messages=changes or ["nothing to repair"])

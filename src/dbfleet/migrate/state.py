@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from dbfleet.engines.base import HistoryRow
+from dbfleet.errors import DbfleetError
 from dbfleet.migrate.files import Kind, MigrationFile, MigrationSet, Version
 
 # History row types (the `type` column).
@@ -90,17 +91,30 @@ class TargetState:
         ]
         return sorted(versioned, key=lambda e: e.version or Version((0,))) + repeatable
 
-    def problems(self, *, out_of_order: bool = False) -> list[str]:
-        """Why the history and the files disagree, each with what to do about it."""
+    def problems(self, *, out_of_order: bool = False, failures_only: bool = False) -> list[str]:
+        """Why the history and the files disagree, each with what to do about it.
+
+        `failures_only` keeps just the failed entries: they block every run, even when
+        validation on migrate is switched off.
+        """
         found = []
         for e in self.entries:
             name = e.script or e.description
             if e.state is State.FAILED:
                 assert e.row is not None
-                found.append(
-                    f"{name} failed on {_when(e.row)} and may be partly applied: fix the database "
-                    "by hand, then run `dbfleet repair`"
-                )
+                if e.row.type == UNDO_SQL:
+                    found.append(
+                        f"undo {e.row.script} failed on {_when(e.row)} and may be partly applied: "
+                        "finish or revert it by hand, then run `dbfleet repair` (the migration "
+                        "then counts as applied)"
+                    )
+                else:
+                    found.append(
+                        f"{name} failed on {_when(e.row)} and may be partly applied: fix the "
+                        "database by hand, then run `dbfleet repair`"
+                    )
+            elif failures_only:
+                continue
             elif e.state is State.CHANGED:
                 found.append(
                     f"{name} was edited after it was applied (checksum differs): restore it, or "
@@ -126,6 +140,14 @@ class TargetState:
         return found
 
 
+def _is_version(text: str) -> bool:
+    try:
+        Version.parse(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _when(row: HistoryRow | None) -> str:
     if row is None or row.installed_on is None:
         return "an unknown date"
@@ -141,6 +163,13 @@ def reconcile(
     baseline: Version | None = None
     baseline_row: HistoryRow | None = None
     for record in rows:  # in rank order, so later rows win
+        if record.version is not None and not _is_version(record.version):
+            raise DbfleetError(
+                f"history row {record.installed_rank} has version '{record.version}', which "
+                "dbfleet cannot read",
+                hint="the history table may belong to another tool: set [migrations] "
+                "history_table to another name",
+            )
         if record.type == BASELINE and record.version:
             baseline, baseline_row = Version.parse(record.version), record
         elif record.version is None:

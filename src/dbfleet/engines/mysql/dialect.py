@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from typing import ClassVar
 
 from dbfleet.engines.base import Dialect, Statement
 
 
 class MysqlDialect(Dialect):
+    display_name: ClassVar[str] = "MariaDB/MySQL"
     name: ClassVar[str] = "mysql"
     transactional_ddl: ClassVar[bool] = False
     identifier_quote: ClassVar[str] = "`"
@@ -17,11 +19,20 @@ class MysqlDialect(Dialect):
     true_literal: ClassVar[str] = "1"
     false_literal: ClassVar[str] = "0"
     backslash_escapes: ClassVar[bool] = True
+    leading_noise: ClassVar[re.Pattern[str]] = re.compile(
+        r"^(?:\s+|--[^\n]*(?:\n|$)|#[^\n]*(?:\n|$)|/\*.*?\*/)*", re.S
+    )
 
     def split(self, script: str) -> list[Statement]:
         from dbfleet.engines.mysql.split import split
 
         return split(script)
+
+    def render_statement(self, sql: str) -> str:
+        # A routine body holds semicolons: a client needs another delimiter to send it whole.
+        if ";" in sql:
+            return f"DELIMITER $$\n{sql}$$\nDELIMITER ;"
+        return sql + ";"
 
     def create_history_table(self, table: str, schema: str | None) -> list[str]:
         return [stmt + " ENGINE=InnoDB" for stmt in super().create_history_table(table, schema)]

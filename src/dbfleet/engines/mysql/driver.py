@@ -25,6 +25,7 @@ class MysqlConnection(Connection):
 
     def __init__(self, url: DatabaseUrl) -> None:
         super().__init__(url)
+        options = _connect_options(url)
         try:
             self.raw = pymysql.connect(
                 host=url.host or "localhost",
@@ -33,11 +34,12 @@ class MysqlConnection(Connection):
                 password=url.password or "",
                 database=url.database,
                 autocommit=True,
-                connect_timeout=10,
-                charset=url.param("charset") or "utf8mb4",
+                **options,
             )
         except pymysql.err.MySQLError as exc:
             raise ConnectError(_connect_message(url, exc)) from None
+        except (LookupError, AttributeError, ValueError, OSError) as exc:  # bad charset, TLS files
+            raise ConnectError(f"cannot connect to {url.display}: {redact(str(exc))}") from None
 
     def execute(self, sql: str) -> None:
         try:
@@ -110,6 +112,47 @@ class MysqlConnection(Connection):
         finally:
             if self.raw.open:
                 self.query(f"SELECT RELEASE_LOCK({literal})")
+
+
+_TLS_MODES = {"disabled", "required", "verify_ca", "verify_identity"}
+_PARAMS = ("charset", "connect_timeout", "ssl", "ssl_mode", "ssl_ca", "ssl_cert", "ssl_key")
+
+
+def _connect_options(url: DatabaseUrl) -> dict[str, Any]:
+    """PyMySQL keyword arguments from the URL's query string; unknown parameters are errors."""
+    options: dict[str, Any] = {"charset": "utf8mb4", "connect_timeout": 10}
+    ssl: dict[str, Any] = {}
+    for key, value in url.params:
+        if key not in _PARAMS:
+            raise ConnectError(
+                f"{url.display}: unknown URL parameter '{key}'",
+                hint="MariaDB/MySQL URLs take " + ", ".join(_PARAMS),
+            )
+        if key == "charset":
+            options["charset"] = value
+        elif key == "connect_timeout":
+            if not value.isdigit():
+                raise ConnectError(f"{url.display}: connect_timeout must be a number of seconds")
+            options["connect_timeout"] = int(value)
+        elif key in ("ssl", "ssl_mode"):
+            mode = {"true": "required", "1": "required", "false": "disabled", "0": "disabled"}.get(
+                value.lower(), value.lower()
+            )
+            if mode not in _TLS_MODES:
+                raise ConnectError(
+                    f"{url.display}: {key}={value} is not a TLS mode",
+                    hint="use one of " + ", ".join(sorted(_TLS_MODES)),
+                )
+            if mode != "disabled":
+                ssl["verify_mode"] = mode
+        else:
+            ssl[key.removeprefix("ssl_")] = value
+    if ssl:
+        mode = ssl.pop("verify_mode", "required")
+        options["ssl"] = ssl
+        options["ssl_verify_cert"] = mode in ("verify_ca", "verify_identity")
+        options["ssl_verify_identity"] = mode == "verify_identity"
+    return options
 
 
 def _statement_error(exc: pymysql.err.MySQLError) -> StatementError:

@@ -60,6 +60,9 @@ class PostgresConnection(Connection):
             self._user = str(self.query("SELECT current_user")[0][0])
         return self._user
 
+    def lock_scope(self) -> str:
+        return str(self.query("SELECT current_database()")[0][0])
+
     def default_schema(self) -> str | None:
         return str(self.query("SELECT current_schema()")[0][0] or "public")
 

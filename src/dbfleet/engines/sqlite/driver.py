@@ -28,6 +28,7 @@ class SqliteConnection(Connection):
         target = self.path
         if not self.in_memory and not create and not Path(self.path).exists():
             target = ":memory:"  # a database that does not exist yet reads as an empty one
+            self.in_memory = True
         elif not self.in_memory and create:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -60,10 +61,6 @@ class SqliteConnection(Connection):
         except sqlite3.Error as exc:
             raise StatementError(str(exc)) from None
 
-    def begin(self) -> None:
-        # IMMEDIATE takes the write lock now, so two writers fail fast instead of deadlocking.
-        self.execute("BEGIN IMMEDIATE")
-
     def close(self) -> None:
         self.raw.close()
 
@@ -75,6 +72,9 @@ class SqliteConnection(Connection):
 
     def default_schema(self) -> str | None:
         return None
+
+    def lock_scope(self) -> str:
+        return os.path.realpath(self.path)
 
     def table_exists(self, table: str, schema: str | None) -> bool:
         rows = self.query(
@@ -88,7 +88,7 @@ class SqliteConnection(Connection):
         if self.in_memory:
             yield
             return
-        lock_path = self.path + ".dbfleet-lock"
+        lock_path = os.path.realpath(self.path) + ".dbfleet-lock"
         with open(lock_path, "a+") as handle:
             deadline = time.monotonic() + wait_seconds
             while True:
