@@ -50,6 +50,7 @@ def cli(project: Path, *args: str, env: dict[str, str] | None = None) -> Result:
     out, err = io.StringIO(), io.StringIO()
     code = 0
     saved = dict(os.environ)
+    cwd = os.getcwd()
     os.environ.update(env or {})
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
@@ -58,6 +59,7 @@ def cli(project: Path, *args: str, env: dict[str, str] | None = None) -> Result:
             except SystemExit as exc:
                 code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     finally:
+        os.chdir(cwd)
         os.environ.clear()
         os.environ.update(saved)
     return Result(code, out.getvalue(), err.getvalue())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
@@ -9,6 +10,7 @@ from typing import Annotated
 import typer
 
 from dbfleet import __version__
+from dbfleet.errors import ConfigError
 
 app = typer.Typer(
     name="dbfleet",
@@ -50,10 +52,17 @@ def root(
         typer.Option("--version", "-V", callback=_version, is_eager=True, help="Show the version."),
     ] = False,
 ) -> None:
-    ctx.obj = Globals(project_dir, config, debug)
+    if project_dir is not None:
+        # As `git -C`: everything relative (output files, --config) is relative to that folder.
+        try:
+            os.chdir(project_dir)
+        except OSError as exc:
+            raise ConfigError(f"--project {project_dir}: {exc.strerror}") from None
+    ctx.obj = Globals(None, config, debug)
 
 
-from dbfleet.cli import migrate as _migrate  # noqa: E402  (registers commands on `app`)
+from dbfleet.cli import inspect as _inspect  # noqa: E402  (registers commands on `app`)
+from dbfleet.cli import migrate as _migrate  # noqa: E402
 from dbfleet.cli import project as _project  # noqa: E402
 
-__all__ = ["Globals", "_migrate", "_project", "app"]
+__all__ = ["Globals", "_inspect", "_migrate", "_project", "app"]

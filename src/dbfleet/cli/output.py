@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from dbfleet.secrets import redact
 
@@ -21,19 +22,22 @@ def console(stderr: bool = False) -> Console:
     return Console(stderr=stderr, highlight=False, soft_wrap=True, width=width)
 
 
-def error(message: str) -> None:
-    from rich.text import Text
+def _styled(text: str, ansi: str, stream: TextIO) -> str:
+    # Plain ANSI instead of Rich: these lines are printed by every command, and importing Rich
+    # costs more start-up time than the rest of a no-op migrate.
+    return (
+        f"\033[{ansi}m{text}\033[0m" if stream.isatty() and "NO_COLOR" not in os.environ else text
+    )
 
-    text = Text("error: ", style="bold red")
-    text.append(redact(message))
-    console(stderr=True).print(text)
+
+def error(message: str) -> None:
+    """The one line a failing command prints: what is wrong and what to do."""
+    sys.stderr.write(_styled("error:", "1;31", sys.stderr) + " " + redact(message) + "\n")
 
 
 def info(message: str) -> None:
     """A line for people; goes to stderr when stdout carries data (JSON, SQL)."""
-    from rich.text import Text
-
-    console(stderr=True).print(Text(redact(message)))
+    sys.stderr.write(redact(message) + "\n")
 
 
 def emit_json(data: Any) -> None:

@@ -3,26 +3,46 @@
 from __future__ import annotations
 
 from importlib import import_module
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from dbfleet.dburl import DatabaseUrl
     from dbfleet.engines.base import Connection, Dialect
+    from dbfleet.schema.model import Model
 
-# Engine name -> module; imported only when used, so that drivers load lazily.
-_MODULES = {
-    "postgresql": "dbfleet.engines.postgres.driver",
-    "sqlite": "dbfleet.engines.sqlite.driver",
-    "mysql": "dbfleet.engines.mysql.driver",
+# Engine name -> package; each has the same modules (dialect, driver, split, inspect, render),
+# imported only when used, so that drivers and parsers load lazily.
+_PACKAGES = {
+    "postgresql": "dbfleet.engines.postgres",
+    "sqlite": "dbfleet.engines.sqlite",
+    "mysql": "dbfleet.engines.mysql",
 }
+
+
+def _module(engine: str, step: str) -> Any:
+    return import_module(f"{_PACKAGES[engine]}.{step}")
 
 
 def dialect_for(engine: str) -> Dialect:
     """The Dialect of an engine by name ("postgresql", "sqlite", "mysql")."""
-    module = _MODULES[engine].replace(".driver", ".dialect")
-    return import_module(module).DIALECT  # type: ignore[no-any-return]
+    return _module(engine, "dialect").DIALECT  # type: ignore[no-any-return]
 
 
 def connect(url: DatabaseUrl, *, create: bool = True) -> Connection:
     """Open a connection to `url`. With create=False a missing SQLite file reads as empty."""
-    return import_module(_MODULES[url.engine]).connect(url, create=create)  # type: ignore[no-any-return]
+    return _module(url.engine, "driver").connect(url, create=create)  # type: ignore[no-any-return]
+
+
+def inspect(conn: Connection) -> Model:
+    """The schema of the connected database as a Model."""
+    return _module(conn.url.engine, "inspect").inspect(conn)  # type: ignore[no-any-return]
+
+
+def render(model: Model) -> str:
+    """The model as one DDL script, in dependency order."""
+    return _module(model.engine, "render").render(model)  # type: ignore[no-any-return]
+
+
+def render_files(model: Model) -> dict[str, str]:
+    """The model as one DDL file per object: {relative path: SQL}."""
+    return _module(model.engine, "render").render_files(model)  # type: ignore[no-any-return]

@@ -1,0 +1,4 @@
+-- Not a query: documentation of the filter every catalog query applies.
+-- Objects in system schemas (pg_catalog, information_schema, pg_toast, pg_temp_*) and objects
+-- that belong to an extension (pg_depend.deptype = 'e') are left out: they are not the
+-- project's to manage. Each query returns one row per object for the whole database.

@@ -1,0 +1,268 @@
+"""Read a PostgreSQL database into the schema model: one set-based catalog query per object kind."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from functools import cache
+from importlib.resources import files
+from typing import Any
+
+from dbfleet.engines.base import Connection
+from dbfleet.engines.postgres.dialect import DIALECT
+from dbfleet.schema.model import (
+    Column,
+    Constraint,
+    Extension,
+    Index,
+    Model,
+    Policy,
+    Routine,
+    Schema,
+    Sequence,
+    Table,
+    Trigger,
+    UserType,
+    View,
+    attrs,
+)
+
+_CONSTRAINT_KINDS = {
+    "p": "primary key",
+    "u": "unique",
+    "f": "foreign key",
+    "c": "check",
+    "x": "exclude",
+}
+
+
+@cache
+def catalog_query(name: str) -> str:
+    """A catalog query kept beside this module as catalog/NAME.sql."""
+    return (files("dbfleet.engines.postgres") / "catalog" / f"{name}.sql").read_text("utf-8")
+
+
+def inspect(conn: Connection) -> Model:
+    """The whole database as a Model (every user schema; filter it afterwards)."""
+
+    def rows(name: str) -> list[dict[str, Any]]:
+        return conn.records(catalog_query(name))
+
+    q = DIALECT.quote_ident
+
+    by_table: dict[str, dict[int, list[Any]]] = defaultdict(lambda: defaultdict(list))
+    for r in rows("columns"):
+        by_table["columns"][r["table_oid"]].append(r)
+    for r in rows("constraints"):
+        by_table["constraints"][r["table_oid"]].append(_constraint(r))
+    for r in rows("indexes"):
+        by_table["indexes"][r["table_oid"]].append(_index(r))
+    for r in rows("triggers"):
+        by_table["triggers"][r["table_oid"]].append(
+            Trigger(r["name"], r["definition"], r["comment"], attrs(disabled=r["enabled"] == "D"))
+        )
+    table_names: dict[int, str] = {}
+
+    tables = []
+    for r in rows("tables"):
+        oid = r["oid"]
+        table_names[oid] = f"{q(r['schema'])}.{q(r['name'])}"
+        tables.append(
+            Table(
+                schema=r["schema"],
+                name=r["name"],
+                columns=tuple(_column(c) for c in by_table["columns"][oid]),
+                constraints=tuple(by_table["constraints"][oid]),
+                indexes=tuple(by_table["indexes"][oid]),
+                triggers=tuple(by_table["triggers"][oid]),
+                comment=r["comment"],
+                attrs=attrs(
+                    unlogged=r["unlogged"],
+                    partition_by=r["partition_by"],
+                    partition_of=r["partition_of"],
+                    partition_bound=r["partition_bound"],
+                    inherits=tuple(r["inherits"] or ()),
+                    row_security=r["rls"],
+                    force_row_security=r["force_rls"],
+                    options=tuple(sorted(r["options"] or ())),
+                ),
+            )
+        )
+    policies: dict[int, list[Policy]] = defaultdict(list)
+    for r in rows("policies"):
+        if r["table_oid"] in table_names:
+            policies[r["table_oid"]].append(_policy(r, table_names[r["table_oid"]]))
+    oids = [r_oid for r_oid in table_names]
+    tables = [
+        t if not policies[oid] else _with_policies(t, policies[oid])
+        for t, oid in zip(tables, oids, strict=True)
+    ]
+
+    views = []
+    view_rows = rows("views")
+    view_oids = {r["oid"]: (r["schema"], r["name"]) for r in view_rows}
+    for r in view_rows:
+        column_comments = tuple(
+            (c["name"], c["comment"]) for c in by_table["columns"][r["oid"]] if c["comment"]
+        )
+        depends = tuple(
+            sorted(
+                f"{view_oids[o][0]}.{view_oids[o][1]}"
+                for o in (r["depends_on"] or ())
+                if o in view_oids
+            )
+        )
+        views.append(
+            View(
+                schema=r["schema"],
+                name=r["name"],
+                definition=r["definition"].strip().rstrip(";").strip(),
+                materialized=r["materialized"],
+                indexes=tuple(by_table["indexes"][r["oid"]]),
+                triggers=tuple(by_table["triggers"][r["oid"]]),
+                column_comments=column_comments,
+                comment=r["comment"],
+                attrs=attrs(options=tuple(sorted(r["options"] or ())), depends_on=depends),
+            )
+        )
+
+    warnings = [f"{r['kind']} {r['name']} is not modelled (left out)" for r in rows("unmodelled")]
+    routines = []
+    for r in rows("routines"):
+        if r["definition"] is None:
+            continue  # aggregates: reported by the unmodelled query
+        routines.append(
+            Routine(
+                schema=r["schema"],
+                name=r["name"],
+                kind=r["kind"],
+                signature=r["signature"],
+                definition=r["definition"].strip(),
+                comment=r["comment"],
+            )
+        )
+
+    return Model(
+        engine="postgresql",
+        schemas=tuple(Schema(r["name"], r["comment"]) for r in rows("schemas")),
+        extensions=tuple(
+            Extension(r["name"], r["schema"], r["version"]) for r in rows("extensions")
+        ),
+        types=tuple(_user_type(r, q) for r in rows("types")),
+        sequences=tuple(_sequence(r) for r in rows("sequences")),
+        tables=tuple(tables),
+        views=tuple(views),
+        routines=tuple(routines),
+        warnings=tuple(warnings),
+    )
+
+
+def _column(r: dict[str, Any]) -> Column:
+    return Column(
+        name=r["name"],
+        type=r["type"],
+        nullable=r["nullable"],
+        default=r["default"],
+        generated=r["generated"],
+        generated_kind=r["generated_kind"],
+        identity=r["identity"],
+        collation=r["collation"],
+        comment=r["comment"],
+        attrs=attrs(identity_options=r["identity_options"], inherited=not r["local"]),
+    )
+
+
+def _constraint(r: dict[str, Any]) -> Constraint:
+    references = None
+    if r["kind"] == "f":
+        references = (r["ref_schema"], r["ref_table"], tuple(r["ref_columns"] or ()))
+    return Constraint(
+        name=r["name"],
+        kind=_CONSTRAINT_KINDS[r["kind"]],
+        definition=r["definition"],
+        columns=tuple(r["columns"] or ()),
+        references=references,
+        comment=r["comment"],
+        attrs=attrs(not_valid=not r["validated"]),
+    )
+
+
+def _index(r: dict[str, Any]) -> Index:
+    # An index on a partitioned table prints as "ON ONLY parent"; created that way it would not
+    # cascade to the partitions, so the model keeps the cascading form.
+    definition = r["definition"].replace(" ON ONLY ", " ON ", 1)
+    return Index(
+        name=r["name"],
+        definition=definition,
+        unique=r["unique"],
+        columns=tuple(r["columns"] or ()),
+        comment=r["comment"],
+    )
+
+
+def _policy(r: dict[str, Any], table: str) -> Policy:
+    parts = [f"CREATE POLICY {DIALECT.quote_ident(r['name'])} ON {table}"]
+    if not r["permissive"]:
+        parts.append("AS RESTRICTIVE")
+    parts.append(f"FOR {r['command']}")
+    parts.append("TO " + ", ".join(r["roles"] or ["PUBLIC"]))
+    if r["using_expr"]:
+        parts.append(f"USING ({r['using_expr']})")
+    if r["check_expr"]:
+        parts.append(f"WITH CHECK ({r['check_expr']})")
+    return Policy(r["name"], " ".join(parts), r["comment"])
+
+
+def _with_policies(table: Table, policies: list[Policy]) -> Table:
+    from dataclasses import replace
+
+    return replace(table, policies=tuple(policies))
+
+
+def _sequence(r: dict[str, Any]) -> Sequence:
+    owned_by = None
+    if r["owned_by"]:
+        table, column = r["owned_by"].split("\t", 1)
+        owned_by = (table, column)
+    return Sequence(
+        schema=r["schema"],
+        name=r["name"],
+        type=r["type"],
+        start=r["start"],
+        increment=r["increment"],
+        minimum=r["minimum"],
+        maximum=r["maximum"],
+        cache=r["cache"],
+        cycle=r["cycle"],
+        owned_by=owned_by,
+        comment=r["comment"],
+    )
+
+
+def _user_type(r: dict[str, Any], q: Any) -> UserType:
+    name = f"{q(r['schema'])}.{q(r['name'])}"
+    kind = r["kind"]
+    labels: tuple[str, ...] = ()
+    if kind == "enum":
+        labels = tuple(r["labels"] or ())
+        body = ", ".join(DIALECT.quote_literal(v) for v in labels)
+        definition = f"CREATE TYPE {name} AS ENUM ({body})"
+    elif kind == "composite":
+        definition = f"CREATE TYPE {name} AS ({', '.join(r['attributes'] or ())})"
+    elif kind == "range":
+        options = [f"SUBTYPE = {r['subtype']}"]
+        if r["subtype_opclass"]:
+            options.append(f"SUBTYPE_OPCLASS = {r['subtype_opclass']}")
+        if r["subtype_diff"]:
+            options.append(f"SUBTYPE_DIFF = {r['subtype_diff']}")
+        definition = f"CREATE TYPE {name} AS RANGE ({', '.join(options)})"
+    else:
+        parts = [f"CREATE DOMAIN {name} AS {r['base_type']}"]
+        if r["collation"]:
+            parts.append(f"COLLATE {r['collation']}")
+        if r["default"] is not None:
+            parts.append(f"DEFAULT {r['default']}")
+        if r["not_null"]:
+            parts.append("NOT NULL")
+        parts.extend(r["constraints"] or ())
+        definition = " ".join(parts)
+    return UserType(r["schema"], r["name"], kind, definition, labels, r["comment"])
