@@ -49,7 +49,10 @@ def test_lock_wait_gives_up_with_a_clear_message(tmp_path, pg_url):
     files = {"V1__slow.sql": "SELECT pg_sleep(3);\n"}
     project = write_project(tmp_path, pg_url, files, extra='[migrations]\nlock_wait = "1s"\n')
     holder = _spawn(project, "migrate")
-    time.sleep(1.0)
+    deadline = time.time() + 30
+    while not query(pg_url, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")[0][0]:
+        assert time.time() < deadline, "the first run never took the lock"
+        time.sleep(0.05)
     waiting = cli(project, "migrate")
     holder.wait(60)
     assert waiting.exit_code == 1
