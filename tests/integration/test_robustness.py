@@ -50,7 +50,11 @@ def test_lock_wait_gives_up_with_a_clear_message(tmp_path, pg_url):
     project = write_project(tmp_path, pg_url, files, extra='[migrations]\nlock_wait = "1s"\n')
     holder = _spawn(project, "migrate")
     deadline = time.time() + 30
-    while not query(pg_url, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")[0][0]:
+    held = (
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+        "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+    )
+    while not query(pg_url, held)[0][0]:
         assert time.time() < deadline, "the first run never took the lock"
         time.sleep(0.05)
     waiting = cli(project, "migrate")
