@@ -52,10 +52,33 @@ class Project:
     lock_wait_seconds: float = 600.0
     placeholders: Mapping[str, str] = field(default_factory=dict)
     environments: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    engine: str | None = None
+    scratch_url: str | None = None
+    schema_dir: Path | None = None
 
     @property
     def source(self) -> str:
         return str(self.config_file) if self.config_file else "command line"
+
+    def engine_name(self) -> str:
+        """The project's engine: [project] engine, else that of the default environment's URL."""
+        if self.engine:
+            return self.engine
+        if self.default_environment is not None:
+            return self.environment(self.default_environment).url.engine
+        raise ConfigError(
+            f"{self.source}: cannot tell which engine this project uses",
+            hint='set [project] engine = "postgresql" (or sqlite, mysql)',
+        )
+
+    def scratch_server(self) -> DatabaseUrl | None:
+        """The server on which scratch databases are created ([project] scratch_url), if any."""
+        if not self.scratch_url:
+            return None
+        where = f"{self.source}: project.scratch_url"
+        return self._anchored(
+            parse_url(self.resolve(self.scratch_url, where, secret=True), where=where)
+        )
 
     def environment(self, name: str | None = None, *, url: str | None = None) -> Environment:
         """Resolve the environment to work on: `name`, else DBFLEET_ENV, else the default.
@@ -213,6 +236,17 @@ def duration_seconds(value: Any, where: str) -> float:
     return float(match["n"]) * factor
 
 
+def _engine(value: Any, where: str) -> str:
+    from dbfleet.dburl import SCHEMES
+
+    name = SCHEMES.get(_string(value, where).lower())
+    if name is None:
+        raise ConfigError(
+            f"{where}: '{value}' is not an engine", hint="use postgresql, sqlite or mysql"
+        )
+    return name
+
+
 def _placeholder_table(value: Any, where: str) -> dict[str, str]:
     if not isinstance(value, dict):
         raise ConfigError(f"{where} must be a table of name = value")
@@ -225,7 +259,13 @@ def _placeholder_table(value: Any, where: str) -> dict[str, str]:
 
 
 SECTIONS: dict[str, dict[str, Check]] = {
-    "project": {"name": _string, "default_environment": _string},
+    "project": {
+        "name": _string,
+        "default_environment": _string,
+        "engine": _engine,
+        "scratch_url": _string,
+        "schema_dir": _string,
+    },
     "migrations": {
         "locations": _string_list,
         "history_table": _identifier,
@@ -361,6 +401,9 @@ def _project_from(data: dict[str, Any], config_file: Path) -> Project:
         lock_wait_seconds=migrations.get("lock_wait", 600.0),
         placeholders={**placeholders, **_env_placeholders()},
         environments=checked_envs,
+        engine=project.get("engine"),
+        scratch_url=project.get("scratch_url"),
+        schema_dir=(root / project.get("schema_dir", "schema")).resolve(),
     )
 
 

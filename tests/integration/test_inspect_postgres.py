@@ -120,3 +120,64 @@ def test_model_file_of_another_format_version_is_refused(tmp_path, pg_url):
     (project / "old.json").write_text('{"format": 99, "engine": "postgresql"}')
     result = cli(project, "inspect", "file:old.json")
     assert result.exit_code == 1 and "format 99 is not supported" in result.stderr
+
+
+def test_desired_state_folder_inspects_equal_to_the_database_it_came_from(tmp_path, pg_url, postgres_server):
+    """The metadata-as-code loop: split a live schema into files, load them, compare."""
+    load(pg_url, (FIXTURES / "kitchen_sink.sql").read_text())
+    project = write_project(tmp_path, pg_url, extra=f'scratch_url = "{postgres_server}"\n')
+    assert cli(project, "inspect", "env:dev", "-o", "schema", "--split").exit_code == 0
+    from_files = cli(project, "inspect", "dir:schema", "-f", "json")
+    assert from_files.exit_code == 0, from_files.output
+    assert from_files.stdout == cli(project, "inspect", "env:dev", "-f", "json").stdout
+
+
+@pytest.fixture
+def scratch_prefix():
+    """Scratch databases of this process (the CLI runs in-process), not of parallel tests."""
+    import os
+
+    return f"dbfleet_scratch_{os.getpid()}_"
+
+
+def test_migrations_source_replays_into_a_scratch_database_that_is_dropped(tmp_path, pg_url, postgres_server, scratch_prefix):
+    files = {
+        "V1__all.sql": (FIXTURES / "kitchen_sink.sql").read_text(),
+        "V2__later.sql": "CREATE TABLE billing.later (id int);\n",
+    }
+    load(pg_url, files["V1__all.sql"])
+    project = write_project(tmp_path, pg_url, files, extra=f'scratch_url = "{postgres_server}"\n')
+    at_one = cli(project, "inspect", "migrations@1", "-f", "json")
+    assert at_one.exit_code == 0, at_one.output
+    assert at_one.stdout == cli(project, "inspect", "env:dev", "-f", "json").stdout
+    assert "billing.later" in cli(project, "inspect", "migrations").stdout
+    leftovers = f"SELECT count(*) FROM pg_database WHERE datname LIKE '{scratch_prefix}%'"
+    from tests.support import query
+
+    assert query(postgres_server, leftovers) == [(0,)]
+
+
+def test_folder_that_cannot_be_applied_names_file_and_line_and_leaves_no_scratch(tmp_path, pg_url, postgres_server, scratch_prefix):
+    project = write_project(tmp_path, pg_url, extra=f'scratch_url = "{postgres_server}"\n')
+    tables = project / "schema" / "public" / "tables"
+    tables.mkdir(parents=True)
+    (tables / "a.sql").write_text("CREATE TABLE a (id int PRIMARY KEY);\n")
+    (tables / "b.sql").write_text("-- needs c\nCREATE TABLE b (id int REFERENCES c);\n")
+    result = cli(project, "inspect", "dir:schema")
+    assert result.exit_code == 1
+    assert "schema/public/tables/b.sql:2" in result.stderr and 'relation "c" does not exist' in result.stderr
+    from tests.support import query
+
+    assert query(postgres_server, f"SELECT count(*) FROM pg_database WHERE datname LIKE '{scratch_prefix}%'") == [(0,)]
+
+
+@pytest.mark.smoke
+def test_without_a_scratch_url_the_embedded_postgresql_is_the_scratch_server(tmp_path, pg_url):
+    project = write_project(tmp_path, pg_url)
+    tables = project / "schema" / "public" / "tables"
+    tables.mkdir(parents=True)
+    (tables / "orders.sql").write_text("CREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint REFERENCES customers);\n")
+    (tables / "customers.sql").write_text("CREATE TABLE customers (id bigint PRIMARY KEY);\n")
+    result = cli(project, "inspect", "dir:schema")
+    assert result.exit_code == 0, result.output
+    assert "CREATE TABLE public.orders" in result.stdout and "FOREIGN KEY (customer_id)" in result.stdout

@@ -15,7 +15,12 @@ from dbfleet.errors import DbfleetError
 @app.command()
 def inspect(
     ctx: typer.Context,
-    source: Annotated[str, typer.Argument(help="env:NAME, a database URL, or file:MODEL.json.")],
+    source: Annotated[
+        str,
+        typer.Argument(
+            help="env:NAME, a database URL, dir:PATH, migrations[@VERSION] or file:MODEL.json."
+        ),
+    ],
     format: Annotated[str, typer.Option("--format", "-f", help="sql or json.")] = "sql",
     output: Annotated[
         Path | None,

@@ -1,0 +1,67 @@
+"""Scratch databases: empty databases on the project's engine where DDL becomes a model."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import import_module
+
+from dbfleet.config import Project
+from dbfleet.dburl import DatabaseUrl, parse_url
+from dbfleet.errors import DbfleetError
+
+PREFIX = "dbfleet_scratch_"
+
+
+@contextmanager
+def scratch_database(project: Project, engine: str | None = None) -> Iterator[DatabaseUrl]:
+    """A new, empty database, dropped afterwards — also on error and Ctrl-C.
+
+    SQLite: a temporary file. PostgreSQL and MariaDB: a uniquely named database on
+    [project] scratch_url; for PostgreSQL with none configured, an embedded server.
+    """
+    engine = engine or project.engine_name()
+    if engine == "sqlite":
+        folder = tempfile.mkdtemp(prefix="dbfleet-scratch-")
+        path = os.path.join(folder, "scratch.db")
+        try:
+            yield parse_url(f"sqlite:///{path}")
+        finally:
+            for name in os.listdir(folder):
+                os.unlink(os.path.join(folder, name))
+            os.rmdir(folder)
+        return
+    server = project.scratch_server()
+    if server is None:
+        if engine != "postgresql":
+            raise DbfleetError(
+                "no MariaDB/MySQL server for scratch databases",
+                hint='set [project] scratch_url = "mysql://user@host/any_db" (dbfleet creates '
+                "and drops its own databases there)",
+            )
+        from dbfleet.engines.postgres.embedded import embedded_server
+
+        server = embedded_server()
+    if server.engine != engine:
+        raise DbfleetError(
+            f"scratch_url is a {server.engine} server, but the project uses {engine}"
+        )
+    driver = import_module(
+        f"dbfleet.engines.{'postgres' if engine == 'postgresql' else engine}.driver"
+    )
+    # The process id in the name tells an operator which run a leftover belongs to.
+    name = f"{PREFIX}{os.getpid()}_{uuid.uuid4().hex[:12]}"
+    try:
+        url: DatabaseUrl = driver.create_database(server, name)
+    except DbfleetError as exc:
+        raise DbfleetError(
+            f"cannot create a scratch database on {server.display}: {exc}",
+            hint="the scratch_url user needs the right to CREATE DATABASE",
+        ) from None
+    try:
+        yield url
+    finally:
+        driver.drop_database(server, name)
