@@ -181,3 +181,32 @@ def test_without_a_scratch_url_the_embedded_postgresql_is_the_scratch_server(tmp
     result = cli(project, "inspect", "dir:schema")
     assert result.exit_code == 0, result.output
     assert "CREATE TABLE public.orders" in result.stdout and "FOREIGN KEY (customer_id)" in result.stdout
+
+
+def test_privileges_and_owners_only_when_asked_and_they_round_trip(tmp_path, pg_url, second_pg_url):
+    load(pg_url, """
+        DO $$ BEGIN
+          IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'dbfleet_test_reader') THEN
+            CREATE ROLE dbfleet_test_reader;
+          END IF;
+        END $$;
+        CREATE SCHEMA app;
+        CREATE TABLE app.t (a int, b text);
+        GRANT USAGE ON SCHEMA app TO dbfleet_test_reader WITH GRANT OPTION;
+        GRANT SELECT ON app.t TO dbfleet_test_reader;
+        GRANT UPDATE (b) ON app.t TO dbfleet_test_reader;
+        CREATE FUNCTION app.f() RETURNS int LANGUAGE sql AS 'SELECT 1';
+        REVOKE EXECUTE ON FUNCTION app.f() FROM PUBLIC;
+    """)
+    project = write_project(tmp_path, pg_url)
+    plain = cli(project, "inspect", "env:dev").stdout
+    assert "GRANT" not in plain and "OWNER TO" not in plain
+    full = cli(project, "inspect", "env:dev", "--privileges", "--owners").stdout
+    assert "GRANT SELECT ON TABLE app.t TO dbfleet_test_reader;" in full
+    assert "GRANT UPDATE (b) ON TABLE app.t TO dbfleet_test_reader;" in full
+    assert "GRANT USAGE ON SCHEMA app TO dbfleet_test_reader WITH GRANT OPTION;" in full
+    assert "REVOKE EXECUTE ON FUNCTION app.f() FROM PUBLIC;" in full
+    assert "ALTER TABLE app.t OWNER TO" in full
+    load(second_pg_url, full)
+    copy = write_project(tmp_path / "copy", second_pg_url)
+    assert cli(copy, "inspect", "env:dev", "--privileges", "--owners").stdout == full

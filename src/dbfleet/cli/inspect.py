@@ -39,6 +39,10 @@ def inspect(
     include_history: Annotated[
         bool, typer.Option("--include-history", help="Keep dbfleet's history table.")
     ] = False,
+    privileges: Annotated[
+        bool, typer.Option("--privileges", help="Include GRANTs and REVOKEs.")
+    ] = False,
+    owners: Annotated[bool, typer.Option("--owners", help="Include object owners.")] = False,
     strict: Annotated[
         bool, typer.Option("--strict", help="Fail when something is not modelled.")
     ] = False,
@@ -59,6 +63,8 @@ def inspect(
         schemas=tuple(schema or ()),
         exclude=tuple(exclude or ()),
         include_history=include_history,
+        privileges=privileges,
+        owners=owners,
     )
     for warning in model.warnings:
         info(f"warning: {warning}")

@@ -170,6 +170,15 @@ class Event:
 
 
 @dataclass(frozen=True)
+class Privilege:
+    """A GRANT, REVOKE or OWNER TO statement about the object `schema`.`name`."""
+
+    schema: str
+    name: str
+    statement: str
+
+
+@dataclass(frozen=True)
 class Model:
     """A whole database schema (the parts dbfleet manages), in a deterministic order."""
 
@@ -182,7 +191,8 @@ class Model:
     views: tuple[View, ...] = ()
     routines: tuple[Routine, ...] = ()
     events: tuple[Event, ...] = ()
-    grants: tuple[str, ...] = ()  # GRANT statements, when inspected with privileges
+    grants: tuple[Privilege, ...] = ()  # GRANT/REVOKE (kept with --privileges)
+    owners: tuple[Privilege, ...] = ()  # ALTER ... OWNER TO (kept with --owners)
     warnings: tuple[str, ...] = field(default=(), compare=False)
 
     def table(self, schema: str, name: str) -> Table | None:

@@ -15,6 +15,8 @@ def select(
     schemas: Sequence[str] = (),
     exclude: Sequence[str] = (),
     hide: Sequence[tuple[str | None, str]] = (),
+    privileges: bool = False,
+    owners: bool = False,
 ) -> Model:
     """Keep objects in `schemas` (all when empty) whose "schema.name" matches no `exclude` glob.
 
@@ -39,4 +41,8 @@ def select(
         views=tuple(v for v in model.views if keep(v.schema, v.name)),
         routines=tuple(r for r in model.routines if keep(r.schema, r.name)),
         events=tuple(e for e in model.events if keep(e.schema, e.name)),
+        # Privileges and owners differ between environments more often than not: they are
+        # part of the model only when asked for.
+        grants=tuple(g for g in model.grants if keep(g.schema, g.name)) if privileges else (),
+        owners=tuple(o for o in model.owners if keep(o.schema, o.name)) if owners else (),
     )

@@ -15,6 +15,7 @@ from dbfleet.schema.model import (
     Index,
     Model,
     Policy,
+    Privilege,
     Routine,
     Schema,
     Sequence,
@@ -37,6 +38,8 @@ _NESTED: dict[type, dict[str, type]] = {
         "views": View,
         "routines": Routine,
         "events": Event,
+        "grants": Privilege,
+        "owners": Privilege,
     },
     Table: {
         "columns": Column,

@@ -51,6 +51,8 @@ def load_model(
     schemas: tuple[str, ...] = (),
     exclude: tuple[str, ...] = (),
     include_history: bool = False,
+    privileges: bool = False,
+    owners: bool = False,
 ) -> Model:
     """Read the schema a source describes, narrowed to `schemas` and without `exclude`."""
     hide: list[tuple[str | None, str]] = []
@@ -73,7 +75,9 @@ def load_model(
             if not include_history:
                 hide.append((None, project.history_table))
         model = inspect_url(url)
-    return select(model, schemas=schemas, exclude=exclude, hide=hide)
+    return select(
+        model, schemas=schemas, exclude=exclude, hide=hide, privileges=privileges, owners=owners
+    )
 
 
 def inspect_url(url: DatabaseUrl) -> Model:

@@ -16,6 +16,7 @@ from dbfleet.schema.model import (
     Index,
     Model,
     Policy,
+    Privilege,
     Routine,
     Schema,
     Sequence,
@@ -141,8 +142,11 @@ def inspect(conn: Connection) -> Model:
             )
         )
 
+    grants, owners = _privileges(rows("privileges"))
     return Model(
         engine="postgresql",
+        grants=grants,
+        owners=owners,
         schemas=tuple(Schema(r["name"], r["comment"]) for r in rows("schemas")),
         extensions=tuple(
             Extension(r["name"], r["schema"], r["version"]) for r in rows("extensions")
@@ -266,3 +270,32 @@ def _user_type(r: dict[str, Any], q: Any) -> UserType:
         parts.extend(r["constraints"] or ())
         definition = " ".join(parts)
     return UserType(r["schema"], r["name"], kind, definition, labels, r["comment"])
+
+
+def _privileges(
+    records: list[dict[str, Any]],
+) -> tuple[tuple[Privilege, ...], tuple[Privilege, ...]]:
+    """GRANT/REVOKE statements (privileges of one grantee on one object merged) and owners."""
+    merged: dict[tuple[str, str, str, str, str, str | None, bool], list[str]] = defaultdict(list)
+    revokes, owners = [], []
+    for r in records:
+        where = (r["schema_name"], r["object_name"])
+        if r["what"] == "owner":
+            owners.append(Privilege(*where, f"ALTER {r['kind']} {r['name']} OWNER TO {r['role']}"))
+        elif r["what"] == "revoke":
+            revokes.append(
+                Privilege(*where, f"REVOKE EXECUTE ON {r['kind']} {r['name']} FROM PUBLIC")
+            )
+        else:
+            key = (*where, r["kind"], r["name"], r["role"], r["columns"], r["grantable"])
+            merged[key].append(r["privilege"])
+    grants = []
+    for (schema, obj, kind, name, role, column, grantable), privileges in sorted(
+        merged.items(), key=lambda item: tuple(str(v) for v in item[0])
+    ):
+        listed = ", ".join(sorted(privileges))
+        if column:
+            listed = ", ".join(f"{p} ({column})" for p in sorted(privileges))
+        option = " WITH GRANT OPTION" if grantable else ""
+        grants.append(Privilege(schema, obj, f"GRANT {listed} ON {kind} {name} TO {role}{option}"))
+    return tuple(grants + revokes), tuple(owners)

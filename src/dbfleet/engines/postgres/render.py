@@ -306,7 +306,8 @@ def render(model: Model) -> str:
         "Indexes, triggers, row security, comments",
         [s for t in tables for s in table_extras(t)] + [s for v in views for s in view_extras(v)],
     )
-    section("Grants", [g + ";" for g in model.grants])
+    section("Privileges", [g.statement + ";" for g in model.grants])
+    section("Owners", [o.statement + ";" for o in model.owners])
     out = ["-- dbfleet schema (PostgreSQL)"]
     for title, statements in sections:
         out += ["", f"-- {title}", *statements]
