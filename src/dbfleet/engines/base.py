@@ -156,6 +156,12 @@ class Dialect:
                 return line.strip().lower().replace(" ", "") == "--dbfleet:no-transaction"
         return False
 
+    def create_database(self, name: str) -> str:
+        return f"CREATE DATABASE {self.quote_ident(name)}"
+
+    def drop_database(self, name: str) -> str:
+        return f"DROP DATABASE IF EXISTS {self.quote_ident(name)}"
+
     # --- the history table ------------------------------------------------------------------
 
     def create_history_table(self, table: str, schema: str | None) -> list[str]:

@@ -7,10 +7,10 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from importlib import import_module
 
 from dbfleet.config import Project
 from dbfleet.dburl import DatabaseUrl, parse_url
+from dbfleet.engines import connect
 from dbfleet.errors import DbfleetError
 
 PREFIX = "dbfleet_scratch_"
@@ -49,19 +49,17 @@ def scratch_database(project: Project, engine: str | None = None) -> Iterator[Da
         raise DbfleetError(
             f"scratch_url is a {server.engine} server, but the project uses {engine}"
         )
-    driver = import_module(
-        f"dbfleet.engines.{'postgres' if engine == 'postgresql' else engine}.driver"
-    )
-    # The process id in the name tells an operator which run a leftover belongs to.
-    name = f"{PREFIX}{os.getpid()}_{uuid.uuid4().hex[:12]}"
+    name = f"{PREFIX}{os.getpid()}_{uuid.uuid4().hex[:12]}"  # the pid tells whose a leftover is
+    with connect(server) as admin:
+        try:
+            admin.execute(admin.dialect.create_database(name))
+        except DbfleetError as exc:
+            raise DbfleetError(
+                f"cannot create a scratch database on {server.display}: {exc}",
+                hint="the scratch_url user needs the right to CREATE DATABASE",
+            ) from None
     try:
-        url: DatabaseUrl = driver.create_database(server, name)
-    except DbfleetError as exc:
-        raise DbfleetError(
-            f"cannot create a scratch database on {server.display}: {exc}",
-            hint="the scratch_url user needs the right to CREATE DATABASE",
-        ) from None
-    try:
-        yield url
+        yield server.with_database(name)
     finally:
-        driver.drop_database(server, name)
+        with connect(server) as admin:
+            admin.execute(admin.dialect.drop_database(name))

@@ -178,15 +178,3 @@ def _connect_message(url: DatabaseUrl, exc: pymysql.err.MySQLError) -> str:
 
 def connect(url: DatabaseUrl, *, create: bool = True) -> MysqlConnection:
     return MysqlConnection(url)
-
-
-def create_database(server: DatabaseUrl, name: str) -> DatabaseUrl:
-    """A new empty database on `server` (scratch databases, tests)."""
-    with MysqlConnection(server) as conn:
-        conn.execute(f"CREATE DATABASE {DIALECT.quote_ident(name)}")
-    return server.with_database(name)
-
-
-def drop_database(server: DatabaseUrl, name: str) -> None:
-    with MysqlConnection(server) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DIALECT.quote_ident(name)}")

@@ -43,6 +43,10 @@ class PostgresDialect(Dialect):
             return name
         return super().quote_ident(name)
 
+    def drop_database(self, name: str) -> str:
+        # Scratch databases may still have a connection from a failed run: end it.
+        return super().drop_database(name) + " WITH (FORCE)"
+
     def split(self, script: str) -> list[Statement]:
         from dbfleet.engines.postgres.split import split
 

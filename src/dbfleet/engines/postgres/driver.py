@@ -128,15 +128,3 @@ def _connect_message(url: DatabaseUrl, exc: Exception) -> str:
 
 def connect(url: DatabaseUrl, *, create: bool = True) -> PostgresConnection:
     return PostgresConnection(url)
-
-
-def create_database(server: DatabaseUrl, name: str) -> DatabaseUrl:
-    """A new empty database on `server` (scratch databases, tests)."""
-    with PostgresConnection(server) as conn:
-        conn.execute(f"CREATE DATABASE {DIALECT.quote_ident(name)}")
-    return server.with_database(name)
-
-
-def drop_database(server: DatabaseUrl, name: str) -> None:
-    with PostgresConnection(server) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DIALECT.quote_ident(name)} WITH (FORCE)")
