@@ -1,0 +1,10 @@
+-- Not a query: documentation of what every catalog query here does.
+-- Each query reads one information_schema view for the whole connected database
+-- (`... = DATABASE()`, which MariaDB turns into "Scanned 1 database" instead of opening every
+-- database on the server), one row per object or object part; the inspector groups the rows.
+-- The filter column is the one MariaDB indexes the view by: TRIGGERS is scanned per database
+-- through EVENT_OBJECT_SCHEMA, not TRIGGER_SCHEMA; REFERENTIAL_CONSTRAINTS is not joined to
+-- KEY_COLUMN_USAGE because the join makes MariaDB scan every database.
+-- sequence.sql is the exception: a template the inspector repeats once per sequence and joins
+-- with UNION ALL, still one query. SHOW CREATE TABLE runs only for a LIST-partitioned table
+-- with a partition the catalog prints as 0 (a DEFAULT partition prints the same).
