@@ -69,7 +69,10 @@ def load_model(
             env = project.environment(source.value)
             url = env.url
             if not include_history:
-                hide.append((env.history_schema, env.history_table))
+                # MariaDB models the connected database as schema "": a history_schema naming
+                # it means "here", as no history_schema does.
+                schema = env.history_schema
+                hide.append((None if schema in (None, url.database) else schema, env.history_table))
         else:
             url = parse_url(source.value, where="source")
             if not include_history:
