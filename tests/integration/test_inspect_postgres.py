@@ -210,3 +210,16 @@ def test_privileges_and_owners_only_when_asked_and_they_round_trip(tmp_path, pg_
     load(second_pg_url, full)
     copy = write_project(tmp_path / "copy", second_pg_url)
     assert cli(copy, "inspect", "env:dev", "--privileges", "--owners").stdout == full
+
+
+def test_the_model_does_not_depend_on_the_inspecting_session(pg_url, second_pg_url):
+    """Time zone, date style, interval style and search_path of the client change nothing."""
+    load(pg_url, (FIXTURES / "dependency_order.sql").read_text())
+    load(pg_url, "CREATE SCHEMA app; CREATE TYPE app.mood AS ENUM ('ok');"
+                 "CREATE SEQUENCE app.people_seq;"
+                 "CREATE TABLE app.people (id int DEFAULT nextval('app.people_seq'), m app.mood DEFAULT 'ok');")
+    plain = model_of(pg_url)
+    odd = "options=-c%20TimeZone%3DAmerica/New_York%20-c%20DateStyle%3DSQL,DMY%20-c%20IntervalStyle%3Diso_8601%20-c%20search_path%3Dapp,public"
+    assert model_of(f"{pg_url}?{odd}") == plain
+    load(second_pg_url, render(model_of(f"{pg_url}?{odd}")))  # and what it renders loads
+    assert model_of(second_pg_url) == plain

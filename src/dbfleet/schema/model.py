@@ -132,6 +132,7 @@ class Sequence:
     cycle: bool = False
     owned_by: tuple[str, str] | None = None  # (table, column)
     comment: str | None = None
+    attrs: Attrs = ()
 
 
 @dataclass(frozen=True)
@@ -144,6 +145,7 @@ class UserType:
     definition: str  # the complete CREATE TYPE / CREATE DOMAIN statement
     labels: tuple[str, ...] = ()  # enum labels, in order
     comment: str | None = None
+    attrs: Attrs = ()
 
 
 @dataclass(frozen=True)
@@ -167,6 +169,7 @@ class Event:
     name: str
     definition: str
     comment: str | None = None
+    attrs: Attrs = ()
 
 
 @dataclass(frozen=True)

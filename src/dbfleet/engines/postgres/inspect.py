@@ -42,14 +42,34 @@ def catalog_query(name: str) -> str:
     return (files("dbfleet.engines.postgres") / "catalog" / f"{name}.sql").read_text("utf-8")
 
 
+# The session inspect runs in, as pg_dump pins it: fully qualified names in every printed
+# expression and text that means the same whatever the client's time zone or date style.
+_SESSION = (
+    "SET LOCAL search_path = ''",
+    "SET LOCAL TimeZone = 'UTC'",
+    "SET LOCAL DateStyle = 'ISO, YMD'",
+    "SET LOCAL IntervalStyle = 'postgres'",
+    "SET LOCAL extra_float_digits = 3",
+)
+
+
 def inspect(conn: Connection) -> Model:
-    """The whole database as a Model (every user schema; filter it afterwards)."""
+    """The whole database as a Model (every user schema; filter it afterwards).
 
-    def rows(name: str) -> list[dict[str, Any]]:
-        return conn.records(catalog_query(name))
+    All catalog queries run in one read-only REPEATABLE READ transaction, so they see one
+    consistent snapshot even while migrations run elsewhere.
+    """
+    conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+    try:
+        for setting in _SESSION:
+            conn.execute(setting)
+        return _inspect(lambda name: conn.records(catalog_query(name)))
+    finally:
+        conn.execute("ROLLBACK")
 
+
+def _inspect(rows: Any) -> Model:
     q = DIALECT.quote_ident
-
     by_table: dict[str, dict[int, list[Any]]] = defaultdict(lambda: defaultdict(list))
     for r in rows("columns"):
         by_table["columns"][r["table_oid"]].append(r)
@@ -61,12 +81,38 @@ def inspect(conn: Connection) -> Model:
         by_table["triggers"][r["table_oid"]].append(
             Trigger(r["name"], r["definition"], r["comment"], attrs(disabled=r["enabled"] == "D"))
         )
-    table_names: dict[int, str] = {}
+    table_rows, view_rows = rows("tables"), rows("views")
+    type_rows, routine_rows, sequence_rows = rows("types"), rows("routines"), rows("sequences")
+
+    # Every modelled object by (kind, oid), under the key render orders them by.
+    keys: dict[tuple[str, int], str] = {}
+    for r in (*table_rows, *view_rows, *sequence_rows):
+        keys["rel", r["oid"]] = relation_key(r["schema"], r["name"])
+    for r in type_rows:
+        keys["type", r["oid"]] = type_key(r["schema"], r["name"])
+        if r["typrelid"]:
+            keys["rel", r["typrelid"]] = keys["type", r["oid"]]  # a composite type's relation
+    for r in routine_rows:
+        keys["proc", r["oid"]] = routine_key(r["schema"], r["name"], r["signature"])
+    needs: dict[str, set[str]] = defaultdict(set)
+    for d in rows("dependencies"):
+        source = keys.get((d["from_kind"], d["from_oid"]))
+        target = keys.get((d["to_kind"], d["to_oid"]))
+        if source and target and source != target:
+            needs[source].add(target)
+
+    def depends(key: str) -> tuple[str, ...]:
+        return tuple(sorted(needs.get(key, ())))
+
+    policies: dict[int, list[Policy]] = defaultdict(list)
+    table_names = {r["oid"]: f"{q(r['schema'])}.{q(r['name'])}" for r in table_rows}
+    for r in rows("policies"):
+        if r["table_oid"] in table_names:
+            policies[r["table_oid"]].append(_policy(r, table_names[r["table_oid"]]))
 
     tables = []
-    for r in rows("tables"):
+    for r in table_rows:
         oid = r["oid"]
-        table_names[oid] = f"{q(r['schema'])}.{q(r['name'])}"
         tables.append(
             Table(
                 schema=r["schema"],
@@ -75,42 +121,26 @@ def inspect(conn: Connection) -> Model:
                 constraints=tuple(by_table["constraints"][oid]),
                 indexes=tuple(by_table["indexes"][oid]),
                 triggers=tuple(by_table["triggers"][oid]),
+                policies=tuple(policies[oid]),
                 comment=r["comment"],
                 attrs=attrs(
                     unlogged=r["unlogged"],
                     partition_by=r["partition_by"],
-                    partition_of=r["partition_of"],
+                    partition_of=tuple(r["partition_of"]) if r["partition_of"] else None,
                     partition_bound=r["partition_bound"],
                     inherits=tuple(r["inherits"] or ()),
                     row_security=r["rls"],
                     force_row_security=r["force_rls"],
                     options=tuple(sorted(r["options"] or ())),
+                    depends_on=depends(keys["rel", oid]),
                 ),
             )
         )
-    policies: dict[int, list[Policy]] = defaultdict(list)
-    for r in rows("policies"):
-        if r["table_oid"] in table_names:
-            policies[r["table_oid"]].append(_policy(r, table_names[r["table_oid"]]))
-    oids = [r_oid for r_oid in table_names]
-    tables = [
-        t if not policies[oid] else _with_policies(t, policies[oid])
-        for t, oid in zip(tables, oids, strict=True)
-    ]
 
     views = []
-    view_rows = rows("views")
-    view_oids = {r["oid"]: (r["schema"], r["name"]) for r in view_rows}
     for r in view_rows:
         column_comments = tuple(
             (c["name"], c["comment"]) for c in by_table["columns"][r["oid"]] if c["comment"]
-        )
-        depends = tuple(
-            sorted(
-                f"{view_oids[o][0]}.{view_oids[o][1]}"
-                for o in (r["depends_on"] or ())
-                if o in view_oids
-            )
         )
         views.append(
             View(
@@ -122,15 +152,18 @@ def inspect(conn: Connection) -> Model:
                 triggers=tuple(by_table["triggers"][r["oid"]]),
                 column_comments=column_comments,
                 comment=r["comment"],
-                attrs=attrs(options=tuple(sorted(r["options"] or ())), depends_on=depends),
+                attrs=attrs(
+                    options=tuple(sorted(r["options"] or ())),
+                    depends_on=depends(keys["rel", r["oid"]]),
+                ),
             )
         )
 
-    warnings = [f"{r['kind']} {r['name']} is not modelled (left out)" for r in rows("unmodelled")]
     routines = []
-    for r in rows("routines"):
+    for r in routine_rows:
         if r["definition"] is None:
             continue  # aggregates: reported by the unmodelled query
+        key = keys["proc", r["oid"]]
         routines.append(
             Routine(
                 schema=r["schema"],
@@ -139,25 +172,41 @@ def inspect(conn: Connection) -> Model:
                 signature=r["signature"],
                 definition=r["definition"].strip(),
                 comment=r["comment"],
+                attrs=attrs(depends_on=depends(key)),
             )
         )
 
     grants, owners = _privileges(rows("privileges"))
     return Model(
         engine="postgresql",
-        grants=grants,
-        owners=owners,
         schemas=tuple(Schema(r["name"], r["comment"]) for r in rows("schemas")),
         extensions=tuple(
             Extension(r["name"], r["schema"], r["version"]) for r in rows("extensions")
         ),
-        types=tuple(_user_type(r, q) for r in rows("types")),
-        sequences=tuple(_sequence(r) for r in rows("sequences")),
+        types=tuple(_user_type(r, q, depends(keys["type", r["oid"]])) for r in type_rows),
+        sequences=tuple(_sequence(r, depends(keys["rel", r["oid"]])) for r in sequence_rows),
         tables=tuple(tables),
         views=tuple(views),
         routines=tuple(routines),
-        warnings=tuple(warnings),
+        grants=grants,
+        owners=owners,
+        warnings=tuple(
+            f"{r['kind']} {r['name']} is not modelled (left out)" for r in rows("unmodelled")
+        ),
     )
+
+
+def relation_key(schema: str, name: str) -> str:
+    """How dependencies name a table, view or sequence."""
+    return f"rel:{schema}.{name}"
+
+
+def type_key(schema: str, name: str) -> str:
+    return f"type:{schema}.{name}"
+
+
+def routine_key(schema: str, name: str, signature: str) -> str:
+    return f"proc:{schema}.{name}({signature})"
 
 
 def _column(r: dict[str, Any]) -> Column:
@@ -222,7 +271,7 @@ def _with_policies(table: Table, policies: list[Policy]) -> Table:
     return replace(table, policies=tuple(policies))
 
 
-def _sequence(r: dict[str, Any]) -> Sequence:
+def _sequence(r: dict[str, Any], depends_on: tuple[str, ...]) -> Sequence:
     owned_by = None
     if r["owned_by"]:
         table, column = r["owned_by"].split("\t", 1)
@@ -239,10 +288,11 @@ def _sequence(r: dict[str, Any]) -> Sequence:
         cycle=r["cycle"],
         owned_by=owned_by,
         comment=r["comment"],
+        attrs=attrs(depends_on=depends_on),
     )
 
 
-def _user_type(r: dict[str, Any], q: Any) -> UserType:
+def _user_type(r: dict[str, Any], q: Any, depends_on: tuple[str, ...]) -> UserType:
     name = f"{q(r['schema'])}.{q(r['name'])}"
     kind = r["kind"]
     labels: tuple[str, ...] = ()
@@ -269,7 +319,18 @@ def _user_type(r: dict[str, Any], q: Any) -> UserType:
             parts.append("NOT NULL")
         parts.extend(r["constraints"] or ())
         definition = " ".join(parts)
-    return UserType(r["schema"], r["name"], kind, definition, labels, r["comment"])
+    return UserType(
+        r["schema"],
+        r["name"],
+        kind,
+        definition,
+        labels,
+        r["comment"],
+        attrs(
+            depends_on=depends_on,
+            unvalidated=tuple(r["unvalidated_constraints"] or ()),
+        ),
+    )
 
 
 def _privileges(

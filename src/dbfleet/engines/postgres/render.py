@@ -75,9 +75,8 @@ def table_sql(table: Table) -> str:
     unlogged = "UNLOGGED " if attr(table.attrs, "unlogged") else ""
     parent = attr(table.attrs, "partition_of")
     if parent:
-        schema, _, parent_name = parent.partition(".")
         head = (
-            f"CREATE {unlogged}TABLE {name} PARTITION OF {qualified(schema, parent_name)}\n"
+            f"CREATE {unlogged}TABLE {name} PARTITION OF {qualified(*parent)}\n"
             f"    {attr(table.attrs, 'partition_bound')}"
         )
     else:
@@ -123,10 +122,10 @@ def comment_sql(target: str, comment: str | None) -> list[str]:
     return [f"COMMENT ON {target} IS {literal(comment)};"] if comment is not None else []
 
 
-def table_extras(table: Table) -> list[str]:
+def table_extras(table: Table, *, indexes: bool = True) -> list[str]:
     """Indexes, triggers, row security, policies and comments of one table."""
     name = qualified(table.schema, table.name)
-    out = [index.definition + ";" for index in table.indexes]
+    out = [index.definition + ";" for index in table.indexes] if indexes else []
     out += [t.definition + ";" for t in table.triggers]
     out += [
         f"ALTER TABLE {name} DISABLE TRIGGER {q(t.name)};"
@@ -152,16 +151,18 @@ def table_extras(table: Table) -> list[str]:
     return out
 
 
-def view_extras(view: View) -> list[str]:
+def view_extras(view: View, *, indexes: bool = True) -> list[str]:
     name = qualified(view.schema, view.name)
     kind = "MATERIALIZED VIEW" if view.materialized else "VIEW"
-    out = [index.definition + ";" for index in view.indexes]
+    out = [index.definition + ";" for index in view.indexes] if indexes else []
     out += [t.definition + ";" for t in view.triggers]
     out += comment_sql(f"{kind} {name}", view.comment)
     for column, text in view.column_comments:
         out += comment_sql(f"COLUMN {name}.{q(column)}", text)
     for index in view.indexes:
         out += comment_sql(f"INDEX {qualified(view.schema, index.name)}", index.comment)
+    for t in view.triggers:
+        out += comment_sql(f"TRIGGER {q(t.name)} ON {name}", t.comment)
     return out
 
 
@@ -178,44 +179,6 @@ def type_target(user_type: UserType) -> str:
 # --- ordering -----------------------------------------------------------------------------------
 
 
-def _tables_in_order(tables: Iterable[Table]) -> list[Table]:
-    """Parents before their partitions and inheritance children; otherwise by name."""
-    by_name = {f"{t.schema}.{t.name}": t for t in tables}
-    done: dict[str, Table] = {}
-
-    def visit(key: str, trail: tuple[str, ...] = ()) -> None:
-        if key in done or key in trail or key not in by_name:
-            return
-        table = by_name[key]
-        parents = [attr(table.attrs, "partition_of")] + [
-            _unquote(p) for p in attr(table.attrs, "inherits", ())
-        ]
-        for parent in parents:
-            if parent:
-                visit(parent, (*trail, key))
-        done[key] = table
-
-    for key in sorted(by_name):
-        visit(key)
-    return list(done.values())
-
-
-def _views_in_order(views: Iterable[View]) -> list[View]:
-    by_name = {f"{v.schema}.{v.name}": v for v in views}
-    done: dict[str, View] = {}
-
-    def visit(key: str, trail: tuple[str, ...] = ()) -> None:
-        if key in done or key in trail or key not in by_name:
-            return
-        for dependency in attr(by_name[key].attrs, "depends_on", ()):
-            visit(dependency, (*trail, key))
-        done[key] = by_name[key]
-
-    for key in sorted(by_name):
-        visit(key)
-    return list(done.values())
-
-
 def _unquote(qualified_name: str) -> str:
     return ".".join(
         part.strip('"').replace('""', '"')
@@ -223,20 +186,133 @@ def _unquote(qualified_name: str) -> str:
     )
 
 
-def _needs_tables(routine: Routine, tables: Iterable[Table]) -> bool:
-    """A routine whose header names a table's row type, or whose body is parsed at creation."""
-    header = re.split(r"\n\s*AS |\bBEGIN ATOMIC\b", routine.definition, maxsplit=1)[0]
-    if "BEGIN ATOMIC" in routine.definition:
+def _parents(table: Table, tables: dict[str, Table]) -> list[Table]:
+    names = []
+    if attr(table.attrs, "partition_of"):
+        names.append(".".join(attr(table.attrs, "partition_of")))
+    names += [_unquote(p) for p in attr(table.attrs, "inherits", ())]
+    return [tables[n] for n in names if n in tables]
+
+
+def _created_with_parent(table: Table, parents: list[Table]) -> bool:
+    """Whether PARTITION OF / INHERITS recreates this table (else: create it, then attach).
+
+    PARTITION OF gives a partition its parent's columns in the parent's order; a partition
+    whose columns are in another order (a standalone table attached with ATTACH PARTITION) is
+    created standalone and attached afterwards, which reproduces exactly that. Inheritance
+    children always use
+    INHERITS, which also merges columns they redeclare (column order can differ from the
+    original when a parent gained columns after its children, as with pg_dump).
+    """
+    if not attr(table.attrs, "partition_of"):
         return True
-    names = {t.name for t in tables}
-    return any(re.search(rf"\b{re.escape(n)}\b", header.split("(", 1)[-1]) for n in names)
+    return [c.name for c in table.columns] == [c.name for c in parents[0].columns]
+
+
+def _column_adjustments(table: Table, parents: list[Table]) -> list[str]:
+    """Defaults and NOT NULLs of inherited columns that differ from what the parent gives."""
+    name = qualified(table.schema, table.name)
+    out = []
+    for column in table.columns:
+        if not attr(column.attrs, "inherited"):
+            continue
+        origin = next((c for p in parents for c in p.columns if c.name == column.name), None)
+        if origin is None:
+            continue
+        target = f"ALTER TABLE {name} ALTER COLUMN {q(column.name)}"
+        if column.default != origin.default and not column.identity and not column.generated:
+            out.append(
+                f"{target} SET DEFAULT {column.default};"
+                if column.default is not None
+                else f"{target} DROP DEFAULT;"
+            )
+        if not column.nullable and origin.nullable:
+            out.append(f"{target} SET NOT NULL;")
+    return out
+
+
+def _standalone(table: Table) -> Table:
+    """The table without its parents, for creating it standalone and attaching it later."""
+    from dataclasses import replace
+
+    columns = tuple(
+        replace(c, attrs=tuple((k, v) for k, v in c.attrs if k != "inherited"))
+        for c in table.columns
+    )
+    kept = tuple((k, v) for k, v in table.attrs if k != "partition_of")
+    return replace(table, columns=columns, attrs=kept)
+
+
+def _attachments(table: Table) -> list[str]:
+    name = qualified(table.schema, table.name)
+    out = []
+    parent = attr(table.attrs, "partition_of")
+    if parent:
+        out.append(
+            f"ALTER TABLE {qualified(*parent)} ATTACH PARTITION {name} "
+            f"{attr(table.attrs, 'partition_bound')};"
+        )
+    return out
+
+
+def _table_statements(table: Table, tables: dict[str, Table]) -> tuple[str, list[str], list[str]]:
+    """CREATE TABLE, then ATTACH/INHERIT statements, then inherited-column adjustments."""
+    parents = _parents(table, tables)
+    if parents and not _created_with_parent(table, parents):
+        return table_sql(_standalone(table)), _attachments(table), []
+    return table_sql(table), [], _column_adjustments(table, parents)
 
 
 # --- the whole model ----------------------------------------------------------------------------
 
+# Kinds in the order they are created when nothing else decides.
+_RANK = {"type": 0, "sequence": 1, "routine": 2, "table": 3, "view": 4}
+
+
+def _objects_in_order(model: Model) -> list[tuple[str, object]]:
+    """Types, sequences, routines, tables and views, each after what it depends on."""
+    from dbfleet.engines.postgres.inspect import relation_key, routine_key, type_key
+    from dbfleet.schema.order import dependency_order
+
+    by_name = {f"{t.schema}.{t.name}": t for t in model.tables}
+    objects: dict[str, tuple[str, object]] = {}
+    sort: dict[str, tuple[object, ...]] = {}
+    needs: dict[str, set[str]] = {}
+
+    def add(
+        kind: str, key: str, obj: object, schema: str, name: str, deps: tuple[str, ...]
+    ) -> None:
+        objects[key] = (kind, obj)
+        sort[key] = (_RANK[kind], schema, name, key)
+        needs[key] = set(deps)
+
+    for u in model.types:
+        key = type_key(u.schema, u.name)
+        add("type", key, u, u.schema, u.name, attr(u.attrs, "depends_on", ()))
+    for s in model.sequences:
+        key = relation_key(s.schema, s.name)
+        add("sequence", key, s, s.schema, s.name, attr(s.attrs, "depends_on", ()))
+    for r in model.routines:
+        key = routine_key(r.schema, r.name, r.signature)
+        add("routine", key, r, r.schema, r.name, attr(r.attrs, "depends_on", ()))
+    for t in model.tables:
+        key = relation_key(t.schema, t.name)
+        parents = [relation_key(p.schema, p.name) for p in _parents(t, by_name)]
+        deps = (*attr(t.attrs, "depends_on", ()), *parents)
+        add("table", key, t, t.schema, t.name, deps)
+    for v in model.views:
+        key = relation_key(v.schema, v.name)
+        add("view", key, v, v.schema, v.name, attr(v.attrs, "depends_on", ()))
+    return [objects[key] for key in dependency_order(sort, needs)]
+
 
 def render(model: Model) -> str:
-    """The model as one script that creates it in an empty database."""
+    """The model as one script that creates it in an empty database.
+
+    Objects (types, sequences, routines, tables, views) come in dependency order from
+    pg_depend; then what hangs off them (indexes before the foreign keys that need them,
+    constraints, triggers, row security, comments, privileges).
+    """
     sections: list[tuple[str, list[str]]] = []
 
     def section(title: str, statements: list[str]) -> None:
@@ -263,48 +339,56 @@ def render(model: Model) -> str:
             for e in model.extensions
         ],
     )
-    type_order = {"enum": 0, "range": 1, "domain": 2, "composite": 3}
+    by_name = {f"{t.schema}.{t.name}": t for t in model.tables}
+    objects: list[str] = []
+    attach: list[str] = []
+    adjust: list[str] = []
+    tables: list[Table] = []
+    views: list[View] = []
+    for kind, obj in _objects_in_order(model):
+        if kind == "type":
+            assert isinstance(obj, UserType)
+            objects += [obj.definition + ";", *comment_sql(type_target(obj), obj.comment)]
+        elif kind == "sequence":
+            assert isinstance(obj, Sequence)
+            objects.append(sequence_sql(obj))
+            objects += comment_sql(f"SEQUENCE {qualified(obj.schema, obj.name)}", obj.comment)
+        elif kind == "routine":
+            assert isinstance(obj, Routine)
+            objects += _routines([obj])
+        elif kind == "table":
+            assert isinstance(obj, Table)
+            create, attached, adjusted = _table_statements(obj, by_name)
+            objects.append(create)
+            attach += attached
+            adjust += adjusted
+            tables.append(obj)
+        else:
+            assert isinstance(obj, View)
+            objects.append(view_sql(obj))
+            views.append(obj)
+    section("Types, sequences, functions, tables and views, in dependency order", objects)
+    section("Partitions and inheritance attached afterwards", attach)
+    section("Inherited columns with their own defaults", adjust)
     section(
-        "Types",
-        [
-            s
-            for t in sorted(model.types, key=lambda t: (type_order[t.kind], t.schema, t.name))
-            for s in [t.definition + ";", *comment_sql(type_target(t), t.comment)]
+        "Indexes",
+        [i.definition + ";" for t in tables for i in t.indexes]
+        + [i.definition + ";" for v in views for i in v.indexes],
+    )
+    section(
+        "Constraints",
+        [s for t in tables for s in _deferred_constraints(t)]
+        + [
+            f"ALTER DOMAIN {qualified(t.schema, t.name)} ADD {c};"
+            for t in model.types
+            for c in attr(t.attrs, "unvalidated", ())
         ],
     )
+    section("Sequence ownership", [_owned_by(seq) for seq in model.sequences if seq.owned_by])
     section(
-        "Sequences",
-        [
-            s
-            for seq in model.sequences
-            for s in [
-                sequence_sql(seq),
-                *comment_sql(f"SEQUENCE {qualified(seq.schema, seq.name)}", seq.comment),
-            ]
-        ],
-    )
-    early = [r for r in model.routines if not _needs_tables(r, model.tables)]
-    late = [r for r in model.routines if _needs_tables(r, model.tables)]
-    section("Functions and procedures", _routines(early))
-    tables = _tables_in_order(model.tables)
-    section("Tables", [table_sql(t) for t in tables])
-    section("Constraints", [s for t in tables for s in _deferred_constraints(t)])
-    section(
-        "Sequence ownership",
-        [_owned_by(seq) for seq in model.sequences if seq.owned_by],
-    )
-    section(
-        "Functions and procedures that use tables",
-        _routines([r for r in late if "BEGIN ATOMIC" not in r.definition]),
-    )
-    views = _views_in_order(model.views)
-    section("Views", [view_sql(v) for v in views])
-    section(
-        "SQL-standard functions", _routines([r for r in late if "BEGIN ATOMIC" in r.definition])
-    )
-    section(
-        "Indexes, triggers, row security, comments",
-        [s for t in tables for s in table_extras(t)] + [s for v in views for s in view_extras(v)],
+        "Triggers, row security, comments",
+        [s for t in tables for s in table_extras(t, indexes=False)]
+        + [s for v in views for s in view_extras(v, indexes=False)],
     )
     section("Privileges", [g.statement + ";" for g in model.grants])
     section("Owners", [o.statement + ";" for o in model.owners])
@@ -364,7 +448,9 @@ def render_files(model: Model) -> dict[str, str]:
     for r in model.routines:
         folder = "procedures" if r.kind == "procedure" else "functions"
         add(object_path(r.schema, folder, r.name), *_routines([r]))
+    by_name = {f"{t.schema}.{t.name}": t for t in model.tables}
     for table in model.tables:
+        create, attached, adjusted = _table_statements(table, by_name)
         owned = [
             _owned_by(s)
             for s in model.sequences
@@ -372,7 +458,9 @@ def render_files(model: Model) -> dict[str, str]:
         ]
         add(
             object_path(table.schema, "tables", table.name),
-            table_sql(table),
+            create,
+            *attached,
+            *adjusted,
             *_deferred_constraints(table),
             *owned,
             *table_extras(table),

@@ -9,4 +9,4 @@ JOIN pg_namespace n ON n.oid = p.pronamespace
 WHERE n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'
   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass
                   AND d.objid = p.oid AND d.deptype IN ('e', 'i'))  -- range constructors etc.
-ORDER BY 2, 3, 5
+ORDER BY n.nspname, p.proname, pg_get_function_identity_arguments(p.oid)

@@ -1,4 +1,4 @@
-SELECT n.nspname AS schema, c.relname AS name,
+SELECT c.oid, n.nspname AS schema, c.relname AS name,
        format_type(s.seqtypid, NULL) AS type, s.seqstart AS start, s.seqincrement AS increment,
        s.seqmin AS minimum, s.seqmax AS maximum, s.seqcache AS cache, s.seqcycle AS cycle,
        (SELECT quote_ident(tn.nspname) || '.' || quote_ident(tc.relname) || E'\t' || a.attname
@@ -15,4 +15,4 @@ WHERE n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'
   -- identity columns own their sequences
   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
                   AND d.objid = c.oid AND d.deptype IN ('i', 'e'))
-ORDER BY 1, 2
+ORDER BY n.nspname, c.relname

@@ -2,7 +2,7 @@ SELECT c.oid, n.nspname AS schema, c.relname AS name, c.relkind AS kind,
        c.relpersistence = 'u' AS unlogged,
        CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END AS partition_by,
        CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END AS partition_bound,
-       (SELECT pn.nspname || '.' || pc.relname FROM pg_inherits i
+       (SELECT ARRAY[pn.nspname::text, pc.relname::text] FROM pg_inherits i
           JOIN pg_class pc ON pc.oid = i.inhparent JOIN pg_namespace pn ON pn.oid = pc.relnamespace
          WHERE i.inhrelid = c.oid AND c.relispartition) AS partition_of,
        (SELECT array_agg(quote_ident(pn.nspname) || '.' || quote_ident(pc.relname) ORDER BY i.inhseqno)
@@ -20,4 +20,4 @@ WHERE c.relkind IN ('r', 'p')
   AND n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'
   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
                   AND d.objid = c.oid AND d.deptype = 'e')
-ORDER BY 2, 3
+ORDER BY n.nspname, c.relname

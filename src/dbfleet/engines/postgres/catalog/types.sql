@@ -1,4 +1,4 @@
-SELECT t.oid, n.nspname AS schema, t.typname AS name,
+SELECT t.oid, t.typrelid, n.nspname AS schema, t.typname AS name,
        CASE t.typtype WHEN 'e' THEN 'enum' WHEN 'c' THEN 'composite' WHEN 'r' THEN 'range'
                       WHEN 'd' THEN 'domain' END AS kind,
        (SELECT array_agg(e.enumlabel ORDER BY e.enumsortorder) FROM pg_enum e
@@ -16,16 +16,21 @@ SELECT t.oid, n.nspname AS schema, t.typname AS name,
                                            AND oc.opcmethod = 403 LIMIT 1)
                THEN (SELECT opcname FROM pg_opclass WHERE oid = r.rngsubopc) END
           FROM pg_range r WHERE r.rngtypid = t.oid) AS subtype_opclass,
-       (SELECT p.proname FROM pg_range r JOIN pg_proc p ON p.oid = r.rngsubdiff
-         WHERE r.rngtypid = t.oid) AS subtype_diff,
+       (SELECT r.rngsubdiff::regproc::text FROM pg_range r
+         WHERE r.rngtypid = t.oid AND r.rngsubdiff <> 0) AS subtype_diff,
        CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod) END AS base_type,
        t.typnotnull AS not_null,
-       t.typdefault AS default,
+       pg_get_expr(t.typdefaultbin, 0) AS default,
        CASE WHEN t.typtype = 'd' AND t.typcollation <> bt.typcollation THEN
          (SELECT quote_ident(collname) FROM pg_collation WHERE oid = t.typcollation) END AS collation,
        (SELECT array_agg('CONSTRAINT ' || quote_ident(con.conname) || ' '
                          || pg_get_constraintdef(con.oid, true) ORDER BY con.conname)
-          FROM pg_constraint con WHERE con.contypid = t.oid) AS constraints,
+          FROM pg_constraint con WHERE con.contypid = t.oid AND con.convalidated) AS constraints,
+       -- NOT VALID domain constraints can only be added by ALTER DOMAIN
+       (SELECT array_agg('CONSTRAINT ' || quote_ident(con.conname) || ' '
+                         || pg_get_constraintdef(con.oid, true) ORDER BY con.conname)
+          FROM pg_constraint con WHERE con.contypid = t.oid AND NOT con.convalidated)
+         AS unvalidated_constraints,
        obj_description(t.oid, 'pg_type') AS comment
 FROM pg_type t
 JOIN pg_namespace n ON n.oid = t.typnamespace
@@ -35,4 +40,4 @@ WHERE (t.typtype IN ('e', 'r', 'd')
   AND n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'
   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_type'::regclass
                   AND d.objid = t.oid AND d.deptype = 'e')
-ORDER BY 2, 3
+ORDER BY n.nspname, t.typname

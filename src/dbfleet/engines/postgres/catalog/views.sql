@@ -14,4 +14,4 @@ WHERE c.relkind IN ('v', 'm')
   AND n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'
   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
                   AND d.objid = c.oid AND d.deptype = 'e')
-ORDER BY 2, 3
+ORDER BY n.nspname, c.relname

@@ -1,0 +1,1 @@
+"""Property tests: generated inputs against real engines."""
