@@ -223,3 +223,25 @@ def test_the_model_does_not_depend_on_the_inspecting_session(pg_url, second_pg_u
     assert model_of(f"{pg_url}?{odd}") == plain
     load(second_pg_url, render(model_of(f"{pg_url}?{odd}")))  # and what it renders loads
     assert model_of(second_pg_url) == plain
+
+
+def test_settings_dbfleet_does_not_model_are_warned_about_not_dropped(tmp_path, pg_url):
+    load(pg_url, """
+        CREATE TABLE t (id int GENERATED ALWAYS AS IDENTITY (SEQUENCE NAME custom_seq), body text);
+        ALTER TABLE t ALTER COLUMN body SET STORAGE EXTERNAL;
+        ALTER TABLE t REPLICA IDENTITY FULL;
+        CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$;
+        CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION f();
+        ALTER TABLE t ENABLE ALWAYS TRIGGER tr;
+        CREATE TYPE pair AS (a int);
+        COMMENT ON COLUMN pair.a IS 'first';
+    """)
+    warnings = set(model_of(pg_url).warnings)
+    for expected in (
+        "identity sequence name public.custom_seq",
+        "storage, compression or statistics target of column public.t.body",
+        "replica identity of public.t",
+        "trigger firing mode (ENABLE REPLICA/ALWAYS) of public.t.tr",
+        "comment on composite type attribute public.pair.a",
+    ):
+        assert f"{expected} is not modelled (left out)" in warnings

@@ -35,4 +35,52 @@ SELECT 'text search configuration', n.nspname || '.' || t.cfgname
   FROM pg_ts_config t JOIN pg_namespace n ON n.oid = t.cfgnamespace
  WHERE n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'
    AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = t.oid AND d.deptype = 'e')
+UNION ALL
+SELECT 'trigger firing mode (ENABLE REPLICA/ALWAYS) of', n.nspname || '.' || c.relname || '.' || t.tgname
+  FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE NOT t.tgisinternal AND t.tgenabled IN ('R', 'A')
+   AND n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'
+UNION ALL
+SELECT 'replica identity of', n.nspname || '.' || c.relname
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE c.relkind IN ('r', 'p') AND c.relreplident NOT IN ('d')
+   AND n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'
+UNION ALL
+SELECT 'typed table (OF type)', n.nspname || '.' || c.relname
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE c.reloftype <> 0 AND n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'
+UNION ALL
+SELECT 'storage, compression or statistics target of column', n.nspname || '.' || c.relname || '.' || a.attname
+  FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+  JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_type ty ON ty.oid = a.atttypid
+ WHERE c.relkind IN ('r', 'p', 'm') AND a.attnum > 0 AND NOT a.attisdropped
+   AND (a.attstorage <> ty.typstorage OR a.attcompression <> '' OR coalesce(a.attstattarget, -1) >= 0)
+   AND n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'
+UNION ALL
+SELECT 'TOAST storage options of', n.nspname || '.' || c.relname
+  FROM pg_class c JOIN pg_class t ON t.oid = c.reltoastrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE t.reloptions IS NOT NULL AND n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'
+UNION ALL
+SELECT 'unlogged sequence', n.nspname || '.' || c.relname
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE c.relkind = 'S' AND c.relpersistence = 'u'
+   AND n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'
+UNION ALL
+SELECT 'identity sequence name', n.nspname || '.' || s.relname
+  FROM pg_depend d JOIN pg_class s ON s.oid = d.objid JOIN pg_class c ON c.oid = d.refobjid
+  JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = d.refobjsubid
+  JOIN pg_namespace n ON n.oid = s.relnamespace
+ WHERE d.classid = 'pg_class'::regclass AND d.deptype = 'i' AND s.relkind = 'S'
+   AND (s.relname <> c.relname || '_' || a.attname || '_seq' OR s.relnamespace <> c.relnamespace
+        OR obj_description(s.oid, 'pg_class') IS NOT NULL)
+   AND n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'
+UNION ALL
+SELECT 'comment on composite type attribute', n.nspname || '.' || c.relname || '.' || a.attname
+  FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE c.relkind = 'c' AND a.attnum > 0 AND col_description(c.oid, a.attnum) IS NOT NULL
+   AND n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'
+UNION ALL
+SELECT 'comment on domain constraint', n.nspname || '.' || t.typname || '.' || con.conname
+  FROM pg_constraint con JOIN pg_type t ON t.oid = con.contypid JOIN pg_namespace n ON n.oid = t.typnamespace
+ WHERE obj_description(con.oid, 'pg_constraint') IS NOT NULL
 ORDER BY 1, 2
