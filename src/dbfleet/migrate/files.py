@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -93,6 +94,23 @@ class MigrationSet:
         return next((m for m in self.versioned if m.version == version), None)
 
 
+def _sql_files(location: Path) -> list[str]:
+    """Paths of the .sql files below `location`, relative to it, sorted.
+
+    Hidden files and folders (editor lock files such as .#V1__x.sql) are not migrations.
+    os.walk with plain strings: pathlib costs more than reading the files on a no-op run.
+    """
+    found = []
+    base = len(str(location)) + 1
+    for folder, dirs, names in os.walk(location):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        prefix = folder[base:].replace(os.sep, "/")
+        for name in names:
+            if name.lower().endswith(".sql") and not name.startswith("."):
+                found.append(f"{prefix}/{name}" if prefix else name)
+    return sorted(found)
+
+
 def checksum(text: str) -> str:
     """sha256 of the script with line endings normalised, so Windows checkouts agree."""
     normal = text.replace("\r\n", "\n").replace("\r", "\n")
@@ -134,12 +152,8 @@ def discover(locations: Iterable[Path]) -> MigrationSet:
                 f"migration location {location} does not exist",
                 hint="create it, or fix [migrations] locations in dbfleet.toml",
             )
-        for path in sorted(location.rglob("*")):
-            if not path.is_file() or path.suffix.lower() != ".sql":
-                continue
-            if any(part.startswith(".") for part in path.relative_to(location).parts):
-                continue  # editor lock files (.#V1__x.sql), hidden folders
-            script = path.relative_to(location).as_posix()
+        for script in _sql_files(location):
+            path = location / script
             try:
                 found = _classify(path, script)
             except MigrationFileError as exc:
