@@ -108,3 +108,35 @@ def test_embedded_postgres_runs_the_whole_cycle(tmp_path, embedded_postgres_serv
         assert int(query(url, "SHOW server_version_num")[0][0]) >= 160000
         assert cli(project, "undo", "--to", "0").exit_code == 0
         assert tables(url) == {"dbfleet_schema_history"}
+
+
+def test_errors_without_a_position_still_name_the_right_statement(tmp_path, pg_url):
+    # Statements of a migration travel together; the server names no position for these
+    # errors, so dbfleet replays them from a savepoint to find which one failed.
+    files = {
+        **BASE,
+        "V2__data.sql": "INSERT INTO t VALUES (1, 'a');\n"
+        "INSERT INTO t VALUES (2, 'b');\n"
+        "\n"
+        "UPDATE t SET id = id / (id - 2);\n"
+        "INSERT INTO t VALUES (3, 'c');\n",
+    }
+    project = write_project(tmp_path, pg_url, files)
+    result = cli(project, "migrate")
+    assert result.exit_code == 1
+    assert "V2__data.sql:4: statement 3 failed: division by zero" in result.stderr
+    assert query(pg_url, "SELECT count(*) FROM t") == [(0,)]
+    assert history(pg_url) == [("1", "SQL", True)]
+
+
+def test_single_transaction_failure_names_the_statement_with_earlier_migrations_in_place(tmp_path, pg_url):
+    files = {
+        **BASE,
+        "V2__more.sql": "CREATE TABLE u (id INTEGER PRIMARY KEY);\nINSERT INTO u VALUES (1);\n",
+        "V3__dup.sql": "INSERT INTO u VALUES (2);\nINSERT INTO u VALUES (1);\n",
+    }
+    project = write_project(tmp_path, pg_url, files)
+    result = cli(project, "migrate", "--single-transaction")
+    assert result.exit_code == 1
+    assert "V3__dup.sql:2: statement 2 failed: duplicate key value" in result.stderr
+    assert tables(pg_url) <= {"dbfleet_schema_history"}

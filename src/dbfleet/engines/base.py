@@ -69,6 +69,7 @@ class StatementError(DbfleetError):
         super().__init__(message)
         self.position = position
         self.sqlstate = sqlstate
+        self.index = 0  # which of several statements sent together failed
 
 
 HISTORY_COLUMNS = (
@@ -249,6 +250,20 @@ class Connection(ABC):
     @abstractmethod
     def execute(self, sql: str) -> None:
         """Run one statement; raise StatementError with the server's message."""
+
+    def run_in_transaction(self, statements: Sequence[str]) -> None:
+        """Run `statements` in order inside the open transaction.
+
+        A failure raises StatementError whose `index` names the statement and whose `position`
+        is relative to it. Engines may send them together (fewer round trips), as long as the
+        outcome is the same as one by one.
+        """
+        for index, sql in enumerate(statements):
+            try:
+                self.execute(sql)
+            except StatementError as exc:
+                exc.index = index
+                raise
 
     @abstractmethod
     def query(self, sql: str) -> list[tuple[Any, ...]]:

@@ -241,13 +241,22 @@ class Runner:
         rolled_back = "nothing of it was applied (rolled back); fix it and run again"
         if unit.transactional:
             with self.conn.transaction(enabled=not work.single_transaction):
-                self._run_steps(
-                    unit.before, f"{work.phase.before_each} callback: {rolled_back}", callback=True
-                )
-                self._run_steps(unit.steps, rolled_back)
-                self._run_steps(
-                    unit.after, f"{work.phase.after_each} callback: {rolled_back}", callback=True
-                )
+                groups = [
+                    (unit.before, f"{work.phase.before_each} callback: {rolled_back}", True),
+                    (unit.steps, rolled_back, False),
+                    (unit.after, f"{work.phase.after_each} callback: {rolled_back}", True),
+                ]
+                everything = [step for steps, _, _ in groups for step in steps]
+                try:
+                    self.conn.run_in_transaction([step.sql for step in everything])
+                except StatementError as exc:
+                    # Name the failing statement within its own file (callback or migration).
+                    index = exc.index
+                    for steps, hint, callback in groups:
+                        if index < len(steps):
+                            raise self._failure(steps, index, exc, hint, callback) from None
+                        index -= len(steps)
+                    raise
                 milliseconds = _elapsed(started)
                 row = self.history_row(unit, work.phase, milliseconds, True)
                 self._write_history(self.target.insert_sql(row), unit)
@@ -302,24 +311,29 @@ class Runner:
         callback: bool = False,
         first_hint: str | None = None,
     ) -> None:
-        """Run statements; a failure names the file, line and statement, with `hint`."""
+        """Run statements one by one; a failure names the file, line and statement."""
         for index, step in enumerate(steps):
             try:
                 self.conn.execute(step.sql)
             except StatementError as exc:
-                line = self.dialect.error_line(step.statement, exc.position)
-                message = (
-                    f"{step.script}:{line}: statement {index + 1} failed: {exc.message} "
-                    f"[{self.dialect.summary(step.statement)}]"
-                )
-                raise MigrationFailed(
-                    redact(message),
-                    hint=first_hint
-                    if index == 0 and first_hint
-                    else hint.replace("{n}", str(index)),
-                    statement_index=index,
-                    in_callback=callback,
-                ) from None
+                hint_here = first_hint if index == 0 and first_hint else hint
+                raise self._failure(steps, index, exc, hint_here, callback) from None
+
+    def _failure(
+        self, steps: Sequence[Step], index: int, exc: StatementError, hint: str, callback: bool
+    ) -> MigrationFailed:
+        step = steps[index]
+        line = self.dialect.error_line(step.statement, exc.position)
+        message = (
+            f"{step.script}:{line}: statement {index + 1} failed: {exc.message} "
+            f"[{self.dialect.summary(step.statement)}]"
+        )
+        return MigrationFailed(
+            redact(message),
+            hint=hint.replace("{n}", str(index)),
+            statement_index=index,
+            in_callback=callback,
+        )
 
     # --- rendering (dry run) ----------------------------------------------------------------
 

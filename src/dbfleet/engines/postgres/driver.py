@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from bisect import bisect_right
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -36,6 +37,33 @@ class PostgresConnection(Connection):
             self.raw.execute(sql.encode(), prepare=False)
         except psycopg.Error as exc:
             raise _statement_error(exc) from None
+
+    def run_in_transaction(self, statements: Sequence[str]) -> None:
+        # One round trip for a whole migration: the simple query protocol runs several
+        # statements, stops at the first error and reports its position in the whole text,
+        # which maps back to the statement. An error without a position is located by
+        # replaying from a savepoint, one statement at a time.
+        if len(statements) < 2:
+            super().run_in_transaction(statements)
+            return
+        text = "SAVEPOINT dbfleet_batch;\n"
+        starts = []
+        for sql in statements:
+            starts.append(len(text))
+            text += sql + ";\n"
+        text += "RELEASE SAVEPOINT dbfleet_batch"
+        try:
+            self.raw.execute(text.encode(), prepare=False)
+        except psycopg.Error as exc:
+            error = _statement_error(exc)
+            if error.position and error.position > starts[0]:
+                index = bisect_right(starts, error.position - 1) - 1
+                error.index = index
+                error.position -= starts[index]
+                raise error from None
+            self.execute("ROLLBACK TO SAVEPOINT dbfleet_batch")
+            super().run_in_transaction(statements)
+            raise error from None  # the replay did not fail again: report what the server said
 
     def query(self, sql: str) -> list[tuple[Any, ...]]:
         try:
