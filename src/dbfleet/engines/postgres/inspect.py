@@ -50,6 +50,8 @@ _SESSION = (
     "SET LOCAL DateStyle = 'ISO, YMD'",
     "SET LOCAL IntervalStyle = 'postgres'",
     "SET LOCAL extra_float_digits = 3",
+    # Catalog queries are short: compiling them costs more than it saves.
+    "SET LOCAL jit = off",
 )
 
 

@@ -15,6 +15,7 @@ SELECT a.attrelid AS table_oid, a.attname AS name,
                || CASE WHEN s.seqcycle THEN ' CYCLE' ELSE ' NO CYCLE' END
           FROM pg_depend d JOIN pg_sequence s ON s.seqrelid = d.objid
          WHERE a.attidentity <> '' AND d.classid = 'pg_class'::regclass
+           AND d.refclassid = 'pg_class'::regclass  -- lets pg_depend_reference_index serve it
            AND d.refobjid = a.attrelid AND d.refobjsubid = a.attnum AND d.deptype = 'i')
          AS identity_options,
        col_description(a.attrelid, a.attnum) AS comment,
