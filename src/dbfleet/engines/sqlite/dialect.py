@@ -2,9 +2,30 @@
 
 from __future__ import annotations
 
+import re
 from typing import ClassVar
 
 from dbfleet.engines.base import Dialect, Statement
+
+# SQLite's keywords (sqlite3_keyword_name): names that must be quoted to be names.
+_KEYWORDS = frozenset(
+    """
+    abort action add after all alter always analyze and as asc attach autoincrement before
+    begin between by cascade case cast check collate column commit conflict constraint
+    create cross current current_date current_time current_timestamp database default
+    deferrable deferred delete desc detach distinct do drop each else end escape except
+    exclude exclusive exists explain fail filter first following for foreign from full
+    generated glob group groups having if ignore immediate in index indexed initially
+    inner insert instead intersect into is isnull join key last left like limit match
+    materialized natural no not nothing notnull null nulls of offset on or order others
+    outer over partition plan pragma preceding primary query raise range recursive
+    references regexp reindex release rename replace restrict returning right rollback row
+    rows savepoint select set table temp temporary then ties to transaction trigger
+    unbounded union unique update using vacuum values view virtual when where window with
+    without
+    """.split()  # noqa: SIM905 (a word list reads better as text)
+)
+_PLAIN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 class SqliteDialect(Dialect):
@@ -17,6 +38,12 @@ class SqliteDialect(Dialect):
     false_literal: ClassVar[str] = "0"
     # IMMEDIATE takes the write lock at once, so two writers fail fast instead of deadlocking.
     begin_statement: ClassVar[str] = "BEGIN IMMEDIATE"
+
+    def quote_ident(self, name: str) -> str:
+        """Quote only when needed, so rendered DDL reads like hand-written DDL."""
+        if _PLAIN.match(name) and name.lower() not in _KEYWORDS:
+            return name
+        return super().quote_ident(name)
 
     def qualified(self, table: str, schema: str | None) -> str:
         # SQLite's "schemas" are attached databases; the history table lives in the main one.
