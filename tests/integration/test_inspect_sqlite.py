@@ -331,7 +331,7 @@ def test_virtual_table_of_a_module_that_is_not_loaded_is_warned_about_not_an_err
     assert model.warnings == ("virtual table main.ext (elsewhere) is not modelled (left out)",)
 
 
-def test_a_table_the_reader_cannot_read_is_still_modelled_from_the_pragmas(tmp_path, monkeypatch):
+def test_a_table_the_reader_cannot_read_is_still_modelled_from_the_pragmas(tmp_path):
     """For CREATE TABLE syntax newer than the reader: keys from the pragmas, a warning, and
     SQLite's own text for rendering."""
     from dbfleet.engines.sqlite import inspect as sqlite_inspect
@@ -345,8 +345,8 @@ def test_a_table_the_reader_cannot_read_is_still_modelled_from_the_pragmas(tmp_p
         "CREATE TABLE t (a INT, b INT REFERENCES p, c TEXT COLLATE NOCASE CHECK (c <> ''), "
         "PRIMARY KEY (b, a));",
     )
-    monkeypatch.setattr(sqlite_inspect, "read_table", unreadable)
-    model = model_of(tmp_path / "a.db")
+    with database(tmp_path / "a.db") as conn:
+        model = sqlite_inspect.inspect(conn, read=unreadable)
     t = model.table("main", "t")
     assert t is not None
     assert [(c.name, c.definition) for c in t.constraints] == [
@@ -359,8 +359,8 @@ def test_a_table_the_reader_cannot_read_is_still_modelled_from_the_pragmas(tmp_p
     assert "CHECK (c <> '')" in render(model)
 
 
-def test_without_pragma_table_list_shadow_tables_are_known_by_name(tmp_path, monkeypatch):
-    """SQLite before 3.37 has no pragma_table_list."""
+def test_without_pragma_table_list_shadow_tables_are_known_by_name(tmp_path):
+    """SQLite before 3.37 has no pragma_table_list: sqlite_master alone must give its answer."""
     from dbfleet.engines.sqlite import inspect as sqlite_inspect
 
     load_fixture(
@@ -368,11 +368,14 @@ def test_without_pragma_table_list_shadow_tables_are_known_by_name(tmp_path, mon
         "CREATE TABLE notes (id INTEGER PRIMARY KEY);"
         "CREATE VIRTUAL TABLE notes_search USING fts5(body);",
     )
-    expected = model_of(tmp_path / "a.db")
-    monkeypatch.setattr(sqlite_inspect, "TABLE_LIST_QUERY", "SELECT * FROM pragma_no_such_list")
-    model = model_of(tmp_path / "a.db")
-    assert model == expected and model.warnings == expected.warnings
-    assert [t.name for t in model.tables] == ["notes"]
+    with database(tmp_path / "a.db") as conn:
+        objects = conn.records(sqlite_inspect.OBJECTS_QUERY)
+        from_pragma = {
+            r["name"]: r["type"] for r in conn.records(sqlite_inspect.TABLE_LIST_QUERY)
+        }
+    by_name = sqlite_inspect.table_kinds_by_name(objects)
+    assert {k: v for k, v in from_pragma.items() if k in by_name} == by_name
+    assert by_name["notes"] == "table" and by_name["notes_search"] == "virtual"
 
 
 def test_a_temp_table_does_not_hide_the_main_one(tmp_path):

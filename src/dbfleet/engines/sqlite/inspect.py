@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
@@ -538,8 +538,12 @@ class _Names:
         return self.columns.get(fold(table), {}).get(fold(written), written)
 
 
-def inspect(conn: Connection) -> Model:
-    """The main database as a Model (sqlite_sequence and sqlite_stat* left out)."""
+def inspect(conn: Connection, *, read: Callable[[str], TableText] | None = None) -> Model:
+    """The main database as a Model (sqlite_sequence and sqlite_stat* left out).
+
+    `read` reads a CREATE TABLE text (default: read_table); when it cannot, the table is
+    modelled from the pragmas alone and a warning says so.
+    """
     objects = conn.records(OBJECTS_QUERY)
     kinds = _table_kinds(conn, objects)
     columns = _grouped(conn.records(COLUMNS_QUERY), "table_name")
@@ -611,6 +615,7 @@ def inspect(conn: Connection) -> Model:
             indexes[fold(o["name"])],
             triggers[fold(o["name"])],
             warnings,
+            read or read_table,
         )
         for o in table_rows
     ]
@@ -634,19 +639,23 @@ def _table_kinds(conn: Connection, objects: Sequence[dict[str, Any]]) -> dict[st
     """Table name -> "table", "virtual" or "shadow" (a table that belongs to a virtual one)."""
     try:
         return {r["name"]: r["type"] for r in conn.records(TABLE_LIST_QUERY)}
-    except StatementError:
-        # pragma_table_list is new in SQLite 3.37; before it, shadow tables are known by name.
-        virtual = [
-            o["name"]
-            for o in objects
-            if o["type"] == "table" and (o["sql"] or "").upper().startswith("CREATE VIRTUAL")
-        ]
-        kinds = {name: "virtual" for name in virtual}
-        for o in objects:
-            if o["type"] == "table" and o["name"] not in kinds:
-                prefixed = any(fold(o["name"]).startswith(fold(v) + "_") for v in virtual)
-                kinds[o["name"]] = "shadow" if prefixed else "table"
-        return kinds
+    except StatementError:  # pragma_table_list is new in SQLite 3.37
+        return table_kinds_by_name(objects)
+
+
+def table_kinds_by_name(objects: Sequence[dict[str, Any]]) -> dict[str, str]:
+    """What pragma_table_list says, from sqlite_master alone: shadow tables by their prefix."""
+    virtual = [
+        o["name"]
+        for o in objects
+        if o["type"] == "table" and (o["sql"] or "").upper().startswith("CREATE VIRTUAL")
+    ]
+    kinds = {name: "virtual" for name in virtual}
+    for o in objects:
+        if o["type"] == "table" and o["name"] not in kinds:
+            prefixed = any(fold(o["name"]).startswith(fold(v) + "_") for v in virtual)
+            kinds[o["name"]] = "shadow" if prefixed else "table"
+    return kinds
 
 
 def _table(
@@ -657,6 +666,7 @@ def _table(
     indexes: list[Index],
     triggers: list[Trigger],
     warnings: list[str],
+    read_text: Callable[[str], TableText],
 ) -> Table:
     """A table from its pragma rows and from what only its CREATE TABLE text says."""
     name = row["name"]
@@ -664,7 +674,7 @@ def _table(
     fks = [by_id[i] for i in sorted(by_id, reverse=True)]  # the pragma lists the last one first
     text: TableText | None = None
     try:
-        read = read_table(row["sql"])
+        read = read_text(row["sql"])
     except Unreadable as exc:
         reason = f"its CREATE TABLE could not be read ({exc})"
     else:
