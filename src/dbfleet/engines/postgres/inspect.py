@@ -267,12 +267,6 @@ def _policy(r: dict[str, Any], table: str) -> Policy:
     return Policy(r["name"], " ".join(parts), r["comment"])
 
 
-def _with_policies(table: Table, policies: list[Policy]) -> Table:
-    from dataclasses import replace
-
-    return replace(table, policies=tuple(policies))
-
-
 def _sequence(r: dict[str, Any], depends_on: tuple[str, ...]) -> Sequence:
     owned_by = None
     if r["owned_by"]:
