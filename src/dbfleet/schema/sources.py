@@ -88,7 +88,8 @@ def inspect_url(url: DatabaseUrl) -> Model:
 
     if url.engine == "sqlite" and url.database != ":memory:" and not os.path.exists(url.database):
         raise DbfleetError(
-            f"SQLite database {url.database} does not exist", hint="check the path in the URL"
+            f"SQLite database {url.database} does not exist",
+            hint="`dbfleet migrate` creates it; otherwise check the path in the URL",
         )
     with connect(url, create=False) as conn:
         return inspect(conn)
