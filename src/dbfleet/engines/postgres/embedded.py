@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 import warnings
 from pathlib import Path
 from typing import Any
@@ -33,13 +34,25 @@ def embedded_server() -> DatabaseUrl:
                 hint='set [project] scratch_url = "postgresql://...", '
                 "or install the embedded one: pip install 'dbfleet[embedded]'",
             ) from None
-        cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "dbfleet"
-        cache.mkdir(parents=True, exist_ok=True)
-        os.chmod(cache, 0o755)  # as root the server runs as an unprivileged user
-        data = cache / "embedded-postgres"
+        data = _data_folder()
         _server = get_server(data, cleanup_mode="stop")
         _tune(_server)
     return parse_url(str(_server.get_uri("postgres")), where="embedded PostgreSQL")
+
+
+def _data_folder() -> Path:
+    """Where the embedded server keeps its data between runs.
+
+    As root the server runs as an unprivileged user, and the wheel opens every parent folder
+    of its data to that user (chmod o+rx up to /): so not under root's home, but under the
+    machine's shared temporary folder.
+    """
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        base = Path("/var/tmp") if Path("/var/tmp").is_dir() else Path(tempfile.gettempdir())
+        return base / "dbfleet-embedded-postgres"
+    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "dbfleet"
+    cache.mkdir(parents=True, exist_ok=True)
+    return cache / "embedded-postgres"
 
 
 def _tune(server: Any) -> None:
