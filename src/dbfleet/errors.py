@@ -36,6 +36,12 @@ class SplitError(DbfleetError):
         super().__init__(message)
         self.line = line
 
+    @classmethod
+    def unterminated(cls, script: str, start: int, what: str) -> SplitError:
+        """`what` opened at index `start` of `script` is never closed."""
+        line = script.count("\n", 0, start) + 1
+        return cls(f"unterminated {what} starting on line {line}", line)
+
 
 class MigrationFileError(DbfleetError):
     """A migration file is misnamed, duplicated, unreadable or otherwise unusable."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime
@@ -30,6 +30,35 @@ class Statement:
 
     text: str
     line: int
+
+
+def cut_statements(
+    script: str,
+    skip_trivia: Callable[[str, int], int],
+    scan: Callable[[str, int], tuple[int, int]],
+) -> list[Statement]:
+    """The loop every splitter shares: skip blanks and comments, drop empty statements, count
+    lines; `scan(script, start)` gives where the statement's code ends and where the next
+    one may begin."""
+    script = script.removeprefix("\ufeff")
+    statements: list[Statement] = []
+    n = len(script)
+    pos = 0
+    line = 1
+    counted = 0  # `line` is the line number of index `counted`
+    while pos < n:
+        first = skip_trivia(script, pos)
+        if first >= n:
+            break
+        if script[first] == ";":  # an empty statement, e.g. ";;"
+            pos = first + 1
+            continue
+        code_end, after = scan(script, first)
+        line += script.count("\n", counted, first)
+        counted = first
+        statements.append(Statement(script[pos:code_end].strip(), line))
+        pos = after
+    return statements
 
 
 @dataclass(frozen=True)

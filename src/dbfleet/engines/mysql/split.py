@@ -101,11 +101,6 @@ def _line_of(script: str, pos: int) -> int:
     return script.count("\n", 0, pos) + 1
 
 
-def _unterminated(script: str, start: int, what: str) -> SplitError:
-    line = _line_of(script, start)
-    return SplitError(f"unterminated {what} starting on line {line}", line)
-
-
 def _is_executable_comment(script: str, pos: int) -> bool:
     return script.startswith(("/*!", "/*M!"), pos)
 
@@ -127,7 +122,7 @@ def _skip_trivia(script: str, pos: int) -> int:
         elif script.startswith("/*", pos) and not _is_executable_comment(script, pos):
             close = script.find("*/", pos + 2)
             if close < 0:
-                raise _unterminated(script, pos, "block comment")
+                raise SplitError.unterminated(script, pos, "block comment")
             pos = close + 2
         else:
             return pos
@@ -167,12 +162,12 @@ def _scan_plain(script: str, pos: int, delimiter: str) -> tuple[int, int]:
         elif ch == "/":
             close = script.find("*/", start + 2)
             if close < 0:
-                raise _unterminated(script, start, "block comment")
+                raise SplitError.unterminated(script, start, "block comment")
             pos = close + 2
             if _is_executable_comment(script, start):
                 code_end = pos
         else:
-            raise _unterminated(script, start, _UNTERMINATED[ch])
+            raise SplitError.unterminated(script, start, _UNTERMINATED[ch])
 
 
 def _scan_compound(script: str, pos: int, initial_prev: str) -> tuple[int, int]:
@@ -207,12 +202,12 @@ def _scan_compound(script: str, pos: int, initial_prev: str) -> tuple[int, int]:
         elif ch == "/":
             close = script.find("*/", start + 2)
             if close < 0:
-                raise _unterminated(script, start, "block comment")
+                raise SplitError.unterminated(script, start, "block comment")
             pos = close + 2
             if _is_executable_comment(script, start):
                 code_end = pos
         elif ch in _UNTERMINATED:
-            raise _unterminated(script, start, _UNTERMINATED[ch])
+            raise SplitError.unterminated(script, start, _UNTERMINATED[ch])
         else:
             word_match = _BLOCK_WORD_AT.match(script, start)
             assert word_match is not None  # the run stops at letters only before such a word

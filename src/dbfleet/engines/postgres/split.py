@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from dbfleet.engines.base import Statement
+from dbfleet.engines.base import Statement, cut_statements
 from dbfleet.errors import SplitError
 
 # A run of text that cannot end a statement: anything but the characters that may start a quote,
@@ -62,10 +62,6 @@ def _is_escape_string(script: str, quote: int) -> bool:
     )
 
 
-def _line_of(script: str, pos: int) -> int:
-    return script.count("\n", 0, pos) + 1
-
-
 def _skip_block_comment(script: str, start: int) -> int:
     """Return the index just past the block comment opening at `start` (comments nest)."""
     depth = 0
@@ -73,8 +69,7 @@ def _skip_block_comment(script: str, start: int) -> int:
     while True:
         m = _BLOCK_COMMENT_EDGE.search(script, pos)
         if m is None:
-            line = _line_of(script, start)
-            raise SplitError(f"unterminated block comment starting on line {line}", line)
+            raise SplitError.unterminated(script, start, "block comment")
         depth += 1 if m.group() == "/*" else -1
         pos = m.end()
         if depth == 0:
@@ -168,10 +163,7 @@ def _scan_statement(script: str, pos: int) -> tuple[int, int]:
             tag = tag_match.group()
             close = script.find(tag, tag_match.end())
             if close < 0:
-                line = _line_of(script, start)
-                raise SplitError(
-                    f"unterminated dollar-quoted string {tag} starting on line {line}", line
-                )
+                raise SplitError.unterminated(script, start, f"dollar-quoted string {tag}")
             pos = code_end = dollar_end = close + len(tag)
         elif ch == "-":  # "--": the run stops at a dash only when a comment starts there
             newline = script.find("\n", start)
@@ -185,33 +177,13 @@ def _scan_statement(script: str, pos: int) -> tuple[int, int]:
 def _close_string(script: str, start: int, rest: re.Pattern[str], body: int, what: str) -> int:
     m = rest.match(script, body)
     if m is None:
-        line = _line_of(script, start)
-        raise SplitError(f"unterminated {what} starting on line {line}", line)
+        raise SplitError.unterminated(script, start, what)
     return m.end()
 
 
 def split(script: str) -> list[Statement]:
     """Cut a PostgreSQL script into statements, the way the server's lexer would see them."""
-    if script.startswith("\ufeff"):
-        script = script[1:]
-    statements: list[Statement] = []
-    n = len(script)
-    pos = 0
-    line = 1
-    counted = 0  # `line` is the line number of index `counted`
-    while pos < n:
-        first = _skip_trivia(script, pos)
-        if first >= n:
-            break
-        if script[first] == ";":  # an empty statement, e.g. ";;"
-            pos = first + 1
-            continue
-        code_end, after = _scan_statement(script, first)
-        line += script.count("\n", counted, first)
-        counted = first
-        statements.append(Statement(script[pos:code_end].strip(), line))
-        pos = after
-    return statements
+    return cut_statements(script, _skip_trivia, _scan_statement)
 
 
 # --- statements PostgreSQL refuses to run inside a transaction block ------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from dbfleet.engines.base import Statement
+from dbfleet.engines.base import Statement, cut_statements
 from dbfleet.errors import SplitError
 
 # A run of text that cannot end a statement: anything but the characters that may start a quote or
@@ -33,15 +33,6 @@ _UNTERMINATED = {
 }
 
 
-def _line_of(script: str, pos: int) -> int:
-    return script.count("\n", 0, pos) + 1
-
-
-def _unterminated(script: str, start: int, what: str) -> SplitError:
-    line = _line_of(script, start)
-    return SplitError(f"unterminated {what} starting on line {line}", line)
-
-
 def _skip_trivia(script: str, pos: int) -> int:
     """Return the index of the first character at or after `pos` that is not space or comment."""
     n = len(script)
@@ -58,7 +49,7 @@ def _skip_trivia(script: str, pos: int) -> int:
         elif script.startswith("/*", pos):
             close = script.find("*/", pos + 2)
             if close < 0:
-                raise _unterminated(script, pos, "block comment")
+                raise SplitError.unterminated(script, pos, "block comment")
             pos = close + 2
         else:
             return pos
@@ -104,32 +95,16 @@ def _scan_statement(script: str, pos: int, trigger: bool) -> tuple[int, int]:
         elif ch == "/":  # likewise "/*"
             close = script.find("*/", start + 2)
             if close < 0:
-                raise _unterminated(script, start, "block comment")
+                raise SplitError.unterminated(script, start, "block comment")
             pos = close + 2
         else:  # the run stops at a quote only when it is never closed
-            raise _unterminated(script, start, _UNTERMINATED[ch])
+            raise SplitError.unterminated(script, start, _UNTERMINATED[ch])
 
 
 def split(script: str) -> list[Statement]:
     """Cut an SQLite script into statements."""
-    if script.startswith("\ufeff"):
-        script = script[1:]
-    statements: list[Statement] = []
-    n = len(script)
-    pos = 0
-    line = 1
-    counted = 0  # `line` is the line number of index `counted`
-    while pos < n:
-        first = _skip_trivia(script, pos)
-        if first >= n:
-            break
-        if script[first] == ";":  # an empty statement, e.g. ";;"
-            pos = first + 1
-            continue
-        trigger = _TRIGGER_HEAD.match(script, first) is not None
-        code_end, after = _scan_statement(script, first, trigger)
-        line += script.count("\n", counted, first)
-        counted = first
-        statements.append(Statement(script[pos:code_end].strip(), line))
-        pos = after
-    return statements
+
+    def scan(text: str, start: int) -> tuple[int, int]:
+        return _scan_statement(text, start, _TRIGGER_HEAD.match(text, start) is not None)
+
+    return cut_statements(script, _skip_trivia, scan)
