@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from dbfleet.cli.app import Globals, app
 from dbfleet.cli.output import emit_text, info
 from dbfleet.errors import DbfleetError
+
+if TYPE_CHECKING:
+    from dbfleet.schema.model import Model
 
 
 @app.command()
@@ -97,12 +100,10 @@ def inspect(
         info(f"wrote {output}")
 
 
-def _write_split(model: object, folder: Path) -> tuple[int, int]:
+def _write_split(model: Model, folder: Path) -> tuple[int, int]:
     """Write one file per object; remove .sql files of objects that no longer exist."""
     from dbfleet.engines import render_files
-    from dbfleet.schema.model import Model
 
-    assert isinstance(model, Model)
     files = render_files(model)
     folder.mkdir(parents=True, exist_ok=True)
     for relative, text in files.items():
