@@ -1,0 +1,1 @@
+"""Reports CI systems and people read: JUnit XML, SARIF, Markdown, HTML."""
