@@ -14,6 +14,7 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -177,3 +178,53 @@ def db_url(request: pytest.FixtureRequest) -> str:
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     for engine, reason in sorted(_unavailable.items()):
         terminalreporter.write_line(f"SKIPPED ENGINE {engine}: {reason}", yellow=True)
+
+
+@pytest.fixture
+def new_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
+    """A factory of fresh databases on one engine: new_database("postgresql") -> URL."""
+    made: list[Iterator[str]] = []
+
+    def make(engine: str) -> str:
+        if engine == "sqlite":
+            return f"sqlite:///{tmp_path / f'db_{uuid.uuid4().hex[:8]}.db'}"
+        if engine == "postgresql":
+            gen = _fresh_postgres(request.getfixturevalue("postgres_server"))
+        else:
+            gen = _fresh_mysql(request.getfixturevalue("mysql_server"))
+        made.append(gen)
+        return next(gen)
+
+    yield make
+    for gen in made:
+        for _ in gen:
+            pass
+
+
+def _fresh_mysql(server: str) -> Iterator[str]:
+    import pymysql
+
+    from dbfleet.dburl import parse_url
+
+    parsed = parse_url(server)
+    name = f"dbfleet_test_{uuid.uuid4().hex[:12]}"
+
+    def run(sql: str) -> None:
+        conn = pymysql.connect(
+            host=parsed.host,
+            port=parsed.port or 3306,
+            user=parsed.user,
+            password=parsed.password or "",
+            autocommit=True,
+        )
+        try:
+            with conn.cursor() as cursor:
+                cursor.execute(sql)
+        finally:
+            conn.close()
+
+    run(f"CREATE DATABASE `{name}`")
+    try:
+        yield parsed.with_database(name).full
+    finally:
+        run(f"DROP DATABASE IF EXISTS `{name}`")

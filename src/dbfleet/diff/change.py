@@ -1,0 +1,103 @@
+"""What a diff is made of: changes to objects, the statements that make them, their hazards."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# Hazard codes, stable across releases (CI pipelines name them in --fail-on). The families follow
+# pg-schema-diff's hazard types, plus what a running application and other engines add.
+HAZARDS: dict[str, tuple[str, str]] = {
+    # code: (severity, what it means)
+    "data_loss": ("high", "deletes data that cannot be recovered from the database"),
+    "table_rewrite": ("high", "rewrites the whole table (and its indexes) under a lock"),
+    "access_exclusive_lock": ("medium", "blocks reads and writes of the table while it runs"),
+    "share_lock": ("medium", "blocks writes to the table while it runs"),
+    "share_row_exclusive_lock": ("medium", "blocks writes to the table and its referenced one"),
+    "full_scan": ("medium", "scans the whole table under a lock (validation)"),
+    "index_build": ("low", "builds an index: I/O and CPU proportional to the table"),
+    "index_dropped": ("low", "queries that used this index may get slower"),
+    "performance": ("low", "may slow the database down while it runs"),
+    "backwards_incompatible": ("high", "breaks application code still using the old shape"),
+    "possible_rename": ("medium", "looks like a rename, but runs as a drop and an add"),
+    "untrackable_dependencies": ("low", "code the catalog cannot see into may still use this"),
+    "extension_upgrade": ("medium", "upgrades an extension: its own scripts decide what runs"),
+    "authorization": ("medium", "changes who may do what"),
+    "rebuild": ("medium", "rebuilds the object: dependants are dropped and recreated"),
+    "unsupported": ("high", "dbfleet cannot do this change safely; see the message"),
+}
+
+
+@dataclass(frozen=True)
+class Hazard:
+    code: str
+    message: str
+
+    @property
+    def severity(self) -> str:
+        return HAZARDS[self.code][0]
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One SQL statement of a change, with what it risks."""
+
+    sql: str  # one statement, terminated with ";"
+    hazards: tuple[Hazard, ...] = ()
+    transactional: bool = True  # False: must run outside a transaction (CONCURRENTLY)
+
+
+@dataclass(frozen=True)
+class Change:
+    """One change to one object: what it was, what it becomes, and the statements that do it.
+
+    `key` names the object in the dependency graph (e.g. "rel:public.t"); `parent` is the key of
+    the table a column, constraint, index, trigger or policy belongs to.
+    """
+
+    action: str  # "create" | "drop" | "alter"
+    kind: str  # "schema", "extension", "type", "sequence", "table", "column", "constraint", ...
+    name: str  # display name, e.g. "public.invoices.amount"
+    key: str
+    steps: tuple[Step, ...]
+    parent: str | None = None
+    before: object | None = None
+    after: object | None = None
+    hazards: tuple[Hazard, ...] = ()  # hazards of the change as a whole (e.g. possible_rename)
+    reason: str = ""  # why a dependant is recreated ("depends on public.t, whose ... changes")
+    runs_after: tuple[str, ...] = ()  # keys of other changes that must run first
+
+    def all_hazards(self) -> tuple[Hazard, ...]:
+        seen: dict[tuple[str, str], Hazard] = {}
+        for hazard in (*self.hazards, *(h for s in self.steps for h in s.hazards)):
+            seen.setdefault((hazard.code, hazard.message), hazard)
+        return tuple(seen.values())
+
+
+@dataclass(frozen=True)
+class Options:
+    """How to diff: renames to apply instead of drop+add, online-safe PostgreSQL statements."""
+
+    renames: tuple[tuple[str, str], ...] = ()  # ("public.t.old", "new"), ("public.old", "new")
+    online: bool = False
+    lock_timeout: str = "5s"
+
+
+@dataclass(frozen=True)
+class Diff:
+    """The ordered changes that turn one schema into another."""
+
+    engine: str
+    changes: tuple[Change, ...] = ()
+    prologue: tuple[str, ...] = field(default=())  # e.g. SET lock_timeout
+
+    def __bool__(self) -> bool:
+        return bool(self.changes)
+
+    def hazards(self) -> list[tuple[Change, Hazard]]:
+        return [(c, h) for c in self.changes for h in c.all_hazards()]
+
+    def statements(self) -> list[str]:
+        return [*self.prologue, *(s.sql for c in self.changes for s in c.steps)] if self else []
