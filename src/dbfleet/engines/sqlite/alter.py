@@ -1,0 +1,370 @@
+"""SQLite: the changes (and their SQL and hazards) that turn one schema model into another.
+
+SQLite alters little in place, so a table whose definition changes is rebuilt, keeping the exact
+CREATE TABLE text of the new schema: the old table is renamed aside (with legacy_alter_table on,
+so that views, triggers and other tables' foreign keys keep naming the table, not the aside
+copy), the new one is created, the rows are copied, the old one is dropped, and its indexes and
+triggers are created again. Foreign keys must be off, as they are on dbfleet's connections (with
+them on, dropping the old table would run ON DELETE actions); the script checks that first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import replace
+
+from dbfleet.diff.change import Change, Hazard, Options, Step
+from dbfleet.engines.sqlite import render as r
+from dbfleet.engines.sqlite.inspect import fold, tokens
+from dbfleet.errors import DbfleetError
+from dbfleet.schema.model import Index, Model, Table, Trigger, View, attr
+
+q = r.q
+Graph = dict[str, set[str]]
+
+_GUARD = (
+    "CREATE TEMP TABLE dbfleet_rebuild_guard "
+    "(foreign_keys_must_be_off INTEGER CHECK (foreign_keys_must_be_off = 0));",
+    "INSERT INTO dbfleet_rebuild_guard SELECT foreign_keys FROM pragma_foreign_keys;",
+    "DROP TABLE dbfleet_rebuild_guard;",
+)
+
+
+def _table_key(name: str) -> str:
+    return f"table:{fold(name)}"
+
+
+def _view_key(name: str) -> str:
+    return f"view:{fold(name)}"
+
+
+def _index_key(name: str) -> str:
+    return f"index:{fold(name)}"
+
+
+def _trigger_key(name: str) -> str:
+    return f"trigger:{fold(name)}"
+
+
+def _names_in(sql: str) -> set[str]:
+    return {fold(t.name) for t in tokens(sql) if t.kind in ("word", "quoted")}
+
+
+def graph(model: Model) -> Graph:
+    """Views and triggers need the tables and views they name; indexes need their table."""
+    tables = {fold(t.name) for t in model.tables}
+    views = {fold(v.name) for v in model.views}
+
+    def named(sql: str) -> set[str]:
+        words = _names_in(sql)
+        return {_table_key(n) for n in words & tables} | {_view_key(n) for n in words & views}
+
+    out: Graph = {}
+    for t in model.tables:
+        out[_table_key(t.name)] = set()
+        for i in t.indexes:
+            out[_index_key(i.name)] = {_table_key(t.name)}
+        for tr in t.triggers:
+            out[_trigger_key(tr.name)] = named(tr.definition) | {_table_key(t.name)}
+    for v in model.views:
+        out[_view_key(v.name)] = named(v.definition) - {_view_key(v.name)}
+        for tr in v.triggers:
+            out[_trigger_key(tr.name)] = named(tr.definition) | {_view_key(v.name)}
+    return out
+
+
+def _shape(table: Table) -> Table:
+    """The table without what is created separately (indexes, triggers)."""
+    return replace(table, indexes=(), triggers=())
+
+
+class Planner:
+    def __init__(self, a: Model, b: Model, options: Options) -> None:
+        self.a, self.b, self.options = a, b, options
+        self.changes: list[Change] = []
+        self.renames = self._renames()
+
+    def _renames(self) -> dict[str, dict[str, str]]:
+        """--rename table.old=new for columns (table renames: main.old=new or old=new)."""
+        out: dict[str, dict[str, str]] = {}
+        self.table_renames: dict[str, str] = {}
+        tables = {fold(t.name): t.name for t in self.a.tables}
+        for old, new in self.options.renames:
+            parts = old.split(".")
+            if parts[0] == "main" and len(parts) > 1:
+                parts = parts[1:]
+            if len(parts) == 1 and fold(parts[0]) in tables:
+                self.table_renames[tables[fold(parts[0])]] = new
+            elif len(parts) == 2 and fold(parts[0]) in tables:
+                out.setdefault(fold(parts[0]), {})[parts[1]] = new
+            else:
+                raise DbfleetError(
+                    f"--rename {old}={new}: no table or column {old} in the old schema",
+                    hint="name a table as table and a column as table.column",
+                )
+        return out
+
+    def add(
+        self,
+        action: str,
+        kind: str,
+        name: str,
+        key: str,
+        steps: Iterable[Step | str],
+        **kw: object,
+    ) -> None:
+        built = tuple(s if isinstance(s, Step) else Step(s) for s in steps)
+        if built:
+            self.changes.append(Change(action, kind, name, key, built, **kw))  # type: ignore[arg-type]
+
+    def plan(self) -> list[Change]:
+        old = {fold(t.name): t for t in self.a.tables}
+        new = {fold(t.name): t for t in self.b.tables}
+        renamed = {
+            fold(o): fold(n)
+            for o, n in self.table_renames.items()
+            if fold(n) in new and fold(n) not in old
+        }
+        for name in sorted(old.keys() - new.keys() - renamed.keys()):
+            t = old[name]
+            self.add(
+                "drop",
+                "table",
+                t.name,
+                _table_key(t.name),
+                [f"DROP TABLE {q(t.name)};"],
+                before=t,
+                hazards=(Hazard("data_loss", f"drops table {t.name} and its rows"),),
+            )
+        for name in sorted(new.keys() - old.keys() - set(renamed.values())):
+            t = new[name]
+            self.add("create", "table", t.name, _table_key(t.name), [r.table_sql(t)], after=t)
+            for i in t.indexes:
+                self._create_index(t, i)
+            for tr in t.triggers:
+                self._create_trigger(t, tr)
+        for o, n in sorted(renamed.items()):
+            a, b = old[o], new[n]
+            self.add(
+                "alter",
+                "table",
+                f"{a.name} -> {b.name}",
+                _table_key(b.name),
+                [
+                    Step(
+                        f"ALTER TABLE {q(a.name)} RENAME TO {q(b.name)};",
+                        (Hazard("backwards_incompatible", f"code using {a.name} breaks"),),
+                    )
+                ],
+                before=a,
+                after=b,
+                runs_after=(_table_key(a.name),),
+            )
+            self._alter_table(replace(a, name=b.name, attrs=_renamed_sql(a, b.name)), b)
+        for name in sorted(old.keys() & new.keys()):
+            self._alter_table(old[name], new[name])
+        self._views()
+        return self.changes
+
+    def _alter_table(self, a: Table, b: Table) -> None:
+        if _shape(a) != _shape(b):
+            self._rebuild(a, b)
+            for tr in b.triggers:
+                self._create_trigger(b, tr)
+            for i in b.indexes:
+                self._create_index(b, i)
+            return
+        old_i = {i.name: i for i in a.indexes}
+        new_i = {i.name: i for i in b.indexes}
+        for n in sorted(old_i.keys() - new_i.keys()):
+            self._drop_index(b, old_i[n])
+        for n in sorted(new_i.keys() - old_i.keys()):
+            self._create_index(b, new_i[n])
+        for n in sorted(old_i.keys() & new_i.keys()):
+            if old_i[n] != new_i[n]:
+                self._drop_index(b, old_i[n])
+                self._create_index(b, new_i[n])
+        self._triggers(a, b)
+
+    def _rebuild(self, a: Table, b: Table) -> None:
+        renames = self.renames.get(fold(b.name), {})
+        aside = f"{b.name}__dbfleet_old"
+        copied: list[tuple[str, str]] = []  # (old column, new column)
+        new_columns = {fold(c.name): c for c in b.columns}
+        for c in a.columns:
+            target = new_columns.get(fold(renames.get(c.name, c.name)))
+            if target is not None and not c.generated and not target.generated:
+                copied.append((c.name, target.name))
+        lost = [
+            c.name
+            for c in a.columns
+            if fold(renames.get(c.name, c.name)) not in new_columns and not c.generated
+        ]
+        hazards = [
+            Hazard(
+                "table_rewrite",
+                f"{b.name} is rebuilt: created anew, rows copied, indexes and triggers recreated",
+            )
+        ]
+        if lost:
+            hazards.append(Hazard("data_loss", f"drops column(s) {', '.join(lost)} of {b.name}"))
+        kept = {fold(n) for _, n in copied}
+        required = [
+            c.name
+            for c in b.columns
+            if fold(c.name) not in kept
+            and not c.nullable
+            and c.default is None
+            and not c.generated
+            and not attr(c.attrs, "autoincrement")
+        ]
+        if required:
+            hazards.append(
+                Hazard(
+                    "backwards_incompatible",
+                    f"new NOT NULL column(s) {', '.join(required)} without a default: "
+                    "the copy fails if the table has rows",
+                )
+            )
+        old_list = ", ".join(q(o) for o, _ in copied)
+        new_list = ", ".join(q(n) for _, n in copied)
+        steps: list[Step | str] = [
+            *_GUARD,
+            "PRAGMA legacy_alter_table = ON;",
+            f"ALTER TABLE {q(a.name)} RENAME TO {q(aside)};",
+            r.table_sql(b),
+        ]
+        if copied:
+            steps.append(
+                Step(
+                    f"INSERT INTO {q(b.name)} ({new_list}) SELECT {old_list} FROM {q(aside)};",
+                    tuple(hazards),
+                )
+            )
+        steps += [f"DROP TABLE {q(aside)};", "PRAGMA legacy_alter_table = OFF;"]
+        self.add(
+            "alter",
+            "table",
+            b.name,
+            _table_key(b.name),
+            steps,
+            before=a,
+            after=b,
+            hazards=() if copied else tuple(hazards),
+            reason="SQLite cannot alter this in place: the table is rebuilt",
+        )
+
+    def _drop_index(self, t: Table, i: Index) -> None:
+        self.add(
+            "drop",
+            "index",
+            i.name,
+            _index_key(i.name),
+            [
+                Step(
+                    f"DROP INDEX {q(i.name)};",
+                    (Hazard("index_dropped", f"queries on {t.name} may slow down"),),
+                )
+            ],
+            parent=_table_key(t.name),
+            before=i,
+        )
+
+    def _create_index(self, t: Table, i: Index) -> None:
+        self.add(
+            "create",
+            "index",
+            i.name,
+            _index_key(i.name),
+            [Step(f"{i.definition};", (Hazard("index_build", f"builds {i.name}"),))],
+            parent=_table_key(t.name),
+            after=i,
+        )
+
+    def _triggers(self, a: Table | View, b: Table | View) -> None:
+        old = {fold(t.name): t for t in a.triggers}
+        new = {fold(t.name): t for t in b.triggers}
+        for n in sorted(old.keys() - new.keys()):
+            self._drop_trigger(b, old[n])
+        for n in sorted(new.keys() - old.keys()):
+            self._create_trigger(b, new[n])
+        for n in sorted(old.keys() & new.keys()):
+            if old[n] != new[n]:
+                self._drop_trigger(b, old[n])
+                self._create_trigger(b, new[n])
+
+    def _parent(self, t: Table | View) -> str:
+        return _view_key(t.name) if isinstance(t, View) else _table_key(t.name)
+
+    def _drop_trigger(self, t: Table | View, tr: Trigger) -> None:
+        self.add(
+            "drop",
+            "trigger",
+            tr.name,
+            _trigger_key(tr.name),
+            [f"DROP TRIGGER {q(tr.name)};"],
+            parent=self._parent(t),
+            before=tr,
+        )
+
+    def _create_trigger(self, t: Table | View, tr: Trigger) -> None:
+        self.add(
+            "create",
+            "trigger",
+            tr.name,
+            _trigger_key(tr.name),
+            [f"{tr.definition};"],
+            parent=self._parent(t),
+            after=tr,
+        )
+
+    def _views(self) -> None:
+        old = {fold(v.name): v for v in self.a.views}
+        new = {fold(v.name): v for v in self.b.views}
+        for n in sorted(old.keys() - new.keys()):
+            self._drop_view(old[n], "")
+        for n in sorted(new.keys() - old.keys()):
+            self._create_view(new[n])
+        for n in sorted(old.keys() & new.keys()):
+            a, b = old[n], new[n]
+            if replace(a, triggers=()) != replace(b, triggers=()):
+                self._drop_view(a, "its definition changes")
+                self._create_view(b)
+            else:
+                self._triggers(a, b)
+
+    def _drop_view(self, v: View, reason: str) -> None:
+        hazard = (
+            Hazard("rebuild", f"{v.name} is dropped and created again")
+            if reason
+            else Hazard("backwards_incompatible", f"queries on {v.name} break")
+        )
+        self.add(
+            "drop",
+            "view",
+            v.name,
+            _view_key(v.name),
+            [f"DROP VIEW {q(v.name)};"],
+            before=v,
+            hazards=(hazard,),
+            reason=reason,
+        )
+
+    def _create_view(self, v: View) -> None:
+        self.add("create", "view", v.name, _view_key(v.name), [r.view_sql(v)], after=v)
+        for tr in v.triggers:
+            self._create_trigger(v, tr)
+
+
+def _renamed_sql(table: Table, name: str) -> tuple[tuple[str, object], ...]:
+    """Attributes of a renamed table: its stored CREATE text no longer applies."""
+    return tuple((k, v) for k, v in table.attrs if k != "sql")
+
+
+def plan(a: Model, b: Model, options: Options) -> tuple[list[Change], Graph, Graph]:
+    planner = Planner(a, b, options)
+    return planner.plan(), graph(a), graph(b)
+
+
+def prologue(options: Options) -> list[str]:
+    return []
