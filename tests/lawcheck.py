@@ -33,9 +33,8 @@ def model_of(url: str) -> Model:
 
 
 def apply_diff(url: str, d: Diff) -> None:
-    with connect(parse_url(url)) as conn:
-        for statement in d.statements():
-            conn.execute(statement)
+    """Run the diff as a migration file would be run: the script, cut by the engine's splitter."""
+    run_script(url, "\n".join(d.statements()))
 
 
 @dataclass

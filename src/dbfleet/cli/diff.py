@@ -160,9 +160,9 @@ def verify_diff(project: Project, before: Model, after: Model, forward: Diff) ->
     with scratch_database(project, before.engine) as url, connect(url) as conn:
         for statement in splitter(render(before)):
             conn.execute(statement.text)
-        for index, sql in enumerate(forward.statements(), 1):
+        for index, statement in enumerate(splitter("\n".join(forward.statements())), 1):
             try:
-                conn.execute(sql)
+                conn.execute(statement.text)
             except DbfleetError as exc:
                 raise DbfleetError(
                     f"--verify: statement {index} of the script fails on a copy of FROM: {exc}",
