@@ -14,7 +14,6 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -180,25 +179,36 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.write_line(f"SKIPPED ENGINE {engine}: {reason}", yellow=True)
 
 
-@pytest.fixture
-def new_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
-    """A factory of fresh databases on one engine: new_database("postgresql") -> URL."""
-    made: list[Iterator[str]] = []
+class DatabaseFactory:
+    """Makes fresh databases on any engine; `release()` drops the ones made so far."""
 
-    def make(engine: str) -> str:
+    def __init__(self, request: pytest.FixtureRequest, folder: Path) -> None:
+        self.request, self.folder = request, folder
+        self.made: list[Iterator[str]] = []
+
+    def __call__(self, engine: str) -> str:
         if engine == "sqlite":
-            return f"sqlite:///{tmp_path / f'db_{uuid.uuid4().hex[:8]}.db'}"
+            return f"sqlite:///{self.folder / f'db_{uuid.uuid4().hex[:8]}.db'}"
         if engine == "postgresql":
-            gen = _fresh_postgres(request.getfixturevalue("postgres_server"))
+            gen = _fresh_postgres(self.request.getfixturevalue("postgres_server"))
         else:
-            gen = _fresh_mysql(request.getfixturevalue("mysql_server"))
-        made.append(gen)
-        return next(gen)
+            gen = _fresh_mysql(self.request.getfixturevalue("mysql_server"))
+        url = next(gen)
+        self.made.append(gen)
+        return url
 
-    yield make
-    for gen in made:
-        for _ in gen:
-            pass
+    def release(self) -> None:
+        while self.made:
+            for _ in self.made.pop():
+                pass
+
+
+@pytest.fixture
+def new_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[DatabaseFactory]:
+    """A factory of fresh databases: new_database("postgresql") -> URL, all dropped afterwards."""
+    factory = DatabaseFactory(request, tmp_path)
+    yield factory
+    factory.release()
 
 
 def _fresh_mysql(server: str) -> Iterator[str]:

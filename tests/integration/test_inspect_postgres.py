@@ -65,7 +65,9 @@ def test_cli_writes_sql_json_and_a_split_folder(tmp_path, pg_url):
     assert sql.exit_code == 0, sql.output
     assert "CREATE TABLE billing.invoices" in sql.stdout
     assert "dbfleet_schema_history" not in sql.stdout
-    assert "dbfleet_schema_history" in cli(project, "inspect", "env:dev", "--include-history").stdout
+    assert (
+        "dbfleet_schema_history" in cli(project, "inspect", "env:dev", "--include-history").stdout
+    )
 
     assert cli(project, "inspect", "env:dev", "-f", "json", "-o", "model.json").exit_code == 0
     assert cli(project, "inspect", "file:model.json").stdout == sql.stdout
@@ -75,7 +77,9 @@ def test_cli_writes_sql_json_and_a_split_folder(tmp_path, pg_url):
     table = (project / "schema" / "billing" / "tables" / "invoices.sql").read_text()
     assert "CREATE TABLE billing.invoices" in table and "CREATE INDEX invoices_open" in table
     assert (project / "schema" / "billing" / "views" / "open_totals.sql").exists()
-    assert (project / "schema" / "billing" / "functions" / "add.sql").read_text().count("CREATE") == 2
+    assert (project / "schema" / "billing" / "functions" / "add.sql").read_text().count(
+        "CREATE"
+    ) == 2
     # A dropped object's file disappears on the next split; unrelated SQL files stay.
     (project / "schema" / "notes.sql").write_text("-- mine\n")
     load(pg_url, "DROP VIEW billing.open_totals;")
@@ -104,11 +108,14 @@ def test_unmodelled_objects_are_warned_about_and_strict_fails(tmp_path, pg_url):
     assert strict.exit_code == 1 and "not modelled" in strict.stderr
 
 
-@pytest.mark.parametrize("source, message", [
-    ("nonsense", "is not a schema source"),
-    ("file:missing.json", "does not exist"),
-    ("env:nope", "unknown environment"),
-])
+@pytest.mark.parametrize(
+    "source, message",
+    [
+        ("nonsense", "is not a schema source"),
+        ("file:missing.json", "does not exist"),
+        ("env:nope", "unknown environment"),
+    ],
+)
 def test_bad_sources_get_one_clear_line(tmp_path, pg_url, source, message):
     project = write_project(tmp_path, pg_url)
     result = cli(project, "inspect", source)
@@ -122,7 +129,9 @@ def test_model_file_of_another_format_version_is_refused(tmp_path, pg_url):
     assert result.exit_code == 1 and "format 99 is not supported" in result.stderr
 
 
-def test_desired_state_folder_inspects_equal_to_the_database_it_came_from(tmp_path, pg_url, postgres_server):
+def test_desired_state_folder_inspects_equal_to_the_database_it_came_from(
+    tmp_path, pg_url, postgres_server
+):
     """The metadata-as-code loop: split a live schema into files, load them, compare."""
     load(pg_url, (FIXTURES / "kitchen_sink.sql").read_text())
     project = write_project(tmp_path, pg_url, extra=f'scratch_url = "{postgres_server}"\n')
@@ -140,7 +149,9 @@ def scratch_prefix():
     return f"dbfleet_scratch_{os.getpid()}_"
 
 
-def test_migrations_source_replays_into_a_scratch_database_that_is_dropped(tmp_path, pg_url, postgres_server, scratch_prefix):
+def test_migrations_source_replays_into_a_scratch_database_that_is_dropped(
+    tmp_path, pg_url, postgres_server, scratch_prefix
+):
     files = {
         "V1__all.sql": (FIXTURES / "kitchen_sink.sql").read_text(),
         "V2__later.sql": "CREATE TABLE billing.later (id int);\n",
@@ -157,7 +168,9 @@ def test_migrations_source_replays_into_a_scratch_database_that_is_dropped(tmp_p
     assert query(postgres_server, leftovers) == [(0,)]
 
 
-def test_folder_that_cannot_be_applied_names_file_and_line_and_leaves_no_scratch(tmp_path, pg_url, postgres_server, scratch_prefix):
+def test_folder_that_cannot_be_applied_names_file_and_line_and_leaves_no_scratch(
+    tmp_path, pg_url, postgres_server, scratch_prefix
+):
     project = write_project(tmp_path, pg_url, extra=f'scratch_url = "{postgres_server}"\n')
     tables = project / "schema" / "public" / "tables"
     tables.mkdir(parents=True)
@@ -165,10 +178,15 @@ def test_folder_that_cannot_be_applied_names_file_and_line_and_leaves_no_scratch
     (tables / "b.sql").write_text("-- needs c\nCREATE TABLE b (id int REFERENCES c);\n")
     result = cli(project, "inspect", "dir:schema")
     assert result.exit_code == 1
-    assert "schema/public/tables/b.sql:2" in result.stderr and 'relation "c" does not exist' in result.stderr
+    assert (
+        "schema/public/tables/b.sql:2" in result.stderr
+        and 'relation "c" does not exist' in result.stderr
+    )
     from tests.support import query
 
-    assert query(postgres_server, f"SELECT count(*) FROM pg_database WHERE datname LIKE '{scratch_prefix}%'") == [(0,)]
+    assert query(
+        postgres_server, f"SELECT count(*) FROM pg_database WHERE datname LIKE '{scratch_prefix}%'"
+    ) == [(0,)]
 
 
 @pytest.mark.smoke
@@ -176,15 +194,22 @@ def test_without_a_scratch_url_the_embedded_postgresql_is_the_scratch_server(tmp
     project = write_project(tmp_path, pg_url)
     tables = project / "schema" / "public" / "tables"
     tables.mkdir(parents=True)
-    (tables / "orders.sql").write_text("CREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint REFERENCES customers);\n")
+    (tables / "orders.sql").write_text(
+        "CREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint REFERENCES customers);\n"
+    )
     (tables / "customers.sql").write_text("CREATE TABLE customers (id bigint PRIMARY KEY);\n")
     result = cli(project, "inspect", "dir:schema")
     assert result.exit_code == 0, result.output
-    assert "CREATE TABLE public.orders" in result.stdout and "FOREIGN KEY (customer_id)" in result.stdout
+    assert (
+        "CREATE TABLE public.orders" in result.stdout
+        and "FOREIGN KEY (customer_id)" in result.stdout
+    )
 
 
 def test_privileges_and_owners_only_when_asked_and_they_round_trip(tmp_path, pg_url, second_pg_url):
-    load(pg_url, """
+    load(
+        pg_url,
+        """
         DO $$ BEGIN
           IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'dbfleet_test_reader') THEN
             CREATE ROLE dbfleet_test_reader;
@@ -197,7 +222,8 @@ def test_privileges_and_owners_only_when_asked_and_they_round_trip(tmp_path, pg_
         GRANT UPDATE (b) ON app.t TO dbfleet_test_reader;
         CREATE FUNCTION app.f() RETURNS int LANGUAGE sql AS 'SELECT 1';
         REVOKE EXECUTE ON FUNCTION app.f() FROM PUBLIC;
-    """)
+    """,
+    )
     project = write_project(tmp_path, pg_url)
     plain = cli(project, "inspect", "env:dev").stdout
     assert "GRANT" not in plain and "OWNER TO" not in plain
@@ -215,9 +241,12 @@ def test_privileges_and_owners_only_when_asked_and_they_round_trip(tmp_path, pg_
 def test_the_model_does_not_depend_on_the_inspecting_session(pg_url, second_pg_url):
     """Time zone, date style, interval style and search_path of the client change nothing."""
     load(pg_url, (FIXTURES / "dependency_order.sql").read_text())
-    load(pg_url, "CREATE SCHEMA app; CREATE TYPE app.mood AS ENUM ('ok');"
-                 "CREATE SEQUENCE app.people_seq;"
-                 "CREATE TABLE app.people (id int DEFAULT nextval('app.people_seq'), m app.mood DEFAULT 'ok');")
+    load(
+        pg_url,
+        "CREATE SCHEMA app; CREATE TYPE app.mood AS ENUM ('ok');"
+        "CREATE SEQUENCE app.people_seq;"
+        "CREATE TABLE app.people (id int DEFAULT nextval('app.people_seq'), m app.mood DEFAULT 'ok');",
+    )
     plain = model_of(pg_url)
     odd = "options=-c%20TimeZone%3DAmerica/New_York%20-c%20DateStyle%3DSQL,DMY%20-c%20IntervalStyle%3Diso_8601%20-c%20search_path%3Dapp,public"
     assert model_of(f"{pg_url}?{odd}") == plain
@@ -226,7 +255,9 @@ def test_the_model_does_not_depend_on_the_inspecting_session(pg_url, second_pg_u
 
 
 def test_settings_dbfleet_does_not_model_are_warned_about_not_dropped(tmp_path, pg_url):
-    load(pg_url, """
+    load(
+        pg_url,
+        """
         CREATE TABLE t (id int GENERATED ALWAYS AS IDENTITY (SEQUENCE NAME custom_seq), body text);
         ALTER TABLE t ALTER COLUMN body SET STORAGE EXTERNAL;
         ALTER TABLE t REPLICA IDENTITY FULL;
@@ -235,7 +266,8 @@ def test_settings_dbfleet_does_not_model_are_warned_about_not_dropped(tmp_path, 
         ALTER TABLE t ENABLE ALWAYS TRIGGER tr;
         CREATE TYPE pair AS (a int);
         COMMENT ON COLUMN pair.a IS 'first';
-    """)
+    """,
+    )
     warnings = set(model_of(pg_url).warnings)
     for expected in (
         "identity sequence name public.custom_seq",

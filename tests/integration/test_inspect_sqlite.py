@@ -158,8 +158,8 @@ def test_constraints_have_one_definition_however_they_were_written(tmp_path):
     )
     assert column_level is not None and table_level is not None
     assert [c.definition for c in column_level.constraints] == [
-        'UNIQUE (a)',
-        'FOREIGN KEY (a) REFERENCES p (id) ON DELETE CASCADE',
+        "UNIQUE (a)",
+        "FOREIGN KEY (a) REFERENCES p (id) ON DELETE CASCADE",
         "CHECK (b > 0)",
     ]
     assert sorted(c.definition for c in column_level.constraints) == sorted(
@@ -200,13 +200,13 @@ def test_foreign_keys_keep_actions_match_and_deferrable(tmp_path):
     grants, users = model.table("main", "grants"), model.table("main", "users")
     assert grants is not None and users is not None
     assert [c.definition for c in grants.constraints if c.kind == "foreign key"] == [
-        'FOREIGN KEY (tenant_id, user_id) REFERENCES memberships (tenant_id, user_id) MATCH SIMPLE',
-        'FOREIGN KEY (tenant_id) REFERENCES tenants DEFERRABLE',
-        'FOREIGN KEY (user_id) REFERENCES users (id) NOT DEFERRABLE INITIALLY IMMEDIATE',
+        "FOREIGN KEY (tenant_id, user_id) REFERENCES memberships (tenant_id, user_id) MATCH SIMPLE",
+        "FOREIGN KEY (tenant_id) REFERENCES tenants DEFERRABLE",
+        "FOREIGN KEY (user_id) REFERENCES users (id) NOT DEFERRABLE INITIALLY IMMEDIATE",
     ]
     invited = next(c for c in users.constraints if c.name == "users_invited_by")
     assert invited.definition == (
-        'FOREIGN KEY (invited_by) REFERENCES users (id) ON DELETE SET DEFAULT '
+        "FOREIGN KEY (invited_by) REFERENCES users (id) ON DELETE SET DEFAULT "
         "DEFERRABLE INITIALLY DEFERRED"
     )
     slug = next(c for c in users.constraints if c.columns == ("tenant_slug",))
@@ -221,9 +221,9 @@ def test_primary_keys_keep_autoincrement_order_and_conflict_clause(tmp_path):
         assert found is not None
         return next(c.definition for c in found.constraints if c.kind == "primary key")
 
-    assert key("auto_column") == key("auto_table") == 'PRIMARY KEY (id AUTOINCREMENT)'
-    assert key("named_key") == 'PRIMARY KEY (b DESC, a)'
-    assert key("on_conflict") == 'PRIMARY KEY (id) ON CONFLICT REPLACE'
+    assert key("auto_column") == key("auto_table") == "PRIMARY KEY (id AUTOINCREMENT)"
+    assert key("named_key") == "PRIMARY KEY (b DESC, a)"
+    assert key("on_conflict") == "PRIMARY KEY (id) ON CONFLICT REPLACE"
     assert [t.name for t in model.tables if t.name.startswith("sqlite_")] == []
 
 
@@ -350,8 +350,8 @@ def test_a_table_the_reader_cannot_read_is_still_modelled_from_the_pragmas(tmp_p
     t = model.table("main", "t")
     assert t is not None
     assert [(c.name, c.definition) for c in t.constraints] == [
-        ("t_pkey", 'PRIMARY KEY (b, a)'),
-        ("t_b_fkey", 'FOREIGN KEY (b) REFERENCES p'),
+        ("t_pkey", "PRIMARY KEY (b, a)"),
+        ("t_b_fkey", "FOREIGN KEY (b) REFERENCES p"),
     ]
     assert any(
         w.startswith("table main.t: its CREATE TABLE could not be read") for w in model.warnings
@@ -370,9 +370,7 @@ def test_without_pragma_table_list_shadow_tables_are_known_by_name(tmp_path):
     )
     with database(tmp_path / "a.db") as conn:
         objects = conn.records(sqlite_inspect.OBJECTS_QUERY)
-        from_pragma = {
-            r["name"]: r["type"] for r in conn.records(sqlite_inspect.TABLE_LIST_QUERY)
-        }
+        from_pragma = {r["name"]: r["type"] for r in conn.records(sqlite_inspect.TABLE_LIST_QUERY)}
     by_name = sqlite_inspect.table_kinds_by_name(objects)
     assert {k: v for k, v in from_pragma.items() if k in by_name} == by_name
     assert by_name["notes"] == "table" and by_name["notes_search"] == "virtual"

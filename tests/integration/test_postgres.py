@@ -129,7 +129,9 @@ def test_errors_without_a_position_still_name_the_right_statement(tmp_path, pg_u
     assert history(pg_url) == [("1", "SQL", True)]
 
 
-def test_single_transaction_failure_names_the_statement_with_earlier_migrations_in_place(tmp_path, pg_url):
+def test_single_transaction_failure_names_the_statement_with_earlier_migrations_in_place(
+    tmp_path, pg_url
+):
     files = {
         **BASE,
         "V2__more.sql": "CREATE TABLE u (id INTEGER PRIMARY KEY);\nINSERT INTO u VALUES (1);\n",

@@ -7,7 +7,9 @@ import os
 from tests.support import cli, query, write_project
 
 
-def test_scratch_server_that_refuses_create_database_gets_one_clear_line(tmp_path, pg_url, postgres_server):
+def test_scratch_server_that_refuses_create_database_gets_one_clear_line(
+    tmp_path, pg_url, postgres_server
+):
     if "@127.0.0.1" not in postgres_server:
         import pytest
 
@@ -27,7 +29,9 @@ def test_scratch_server_that_refuses_create_database_gets_one_clear_line(tmp_pat
         query(pg_url, "DROP ROLE IF EXISTS dbfleet_no_createdb")
 
 
-def test_mariadb_dir_source_uses_the_scratch_server_and_drops_its_database(tmp_path, mysql_url, mysql_server):
+def test_mariadb_dir_source_uses_the_scratch_server_and_drops_its_database(
+    tmp_path, mysql_url, mysql_server
+):
     project = write_project(tmp_path, mysql_url, extra=f'scratch_url = "{mysql_server}"\n')
     tables = project / "schema" / "default" / "tables"
     tables.mkdir(parents=True)
@@ -56,10 +60,14 @@ def test_mariadb_without_a_scratch_url_says_how_to_configure_one(tmp_path, mysql
 
 
 def test_sqlite_migrations_source_needs_no_server(tmp_path, sqlite_url):
-    project = write_project(tmp_path, sqlite_url, {
-        "V1__t.sql": "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL);\n",
-        "V2__i.sql": "CREATE INDEX t_name ON t (name);\n",
-    })
+    project = write_project(
+        tmp_path,
+        sqlite_url,
+        {
+            "V1__t.sql": "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL);\n",
+            "V2__i.sql": "CREATE INDEX t_name ON t (name);\n",
+        },
+    )
     at_one = cli(project, "inspect", "migrations@1")
     assert at_one.exit_code == 0, at_one.output
     assert "CREATE TABLE t" in at_one.stdout and "t_name" not in at_one.stdout

@@ -643,7 +643,9 @@ def test_dbfleet_url_replaces_the_environments_url_and_a_url_argument_beats_both
     monkeypatch.setenv("DBFLEET_URL", "sqlite:///from_env.db")
 
     assert project.environment("dev").url.database.endswith("/from_env.db")
-    assert project.environment("dev", url="sqlite:///from_flag.db").url.database.endswith("/from_flag.db")
+    assert project.environment("dev", url="sqlite:///from_flag.db").url.database.endswith(
+        "/from_flag.db"
+    )
 
 
 def test_dbfleet_url_alone_is_enough_without_any_environment(
@@ -921,7 +923,9 @@ def test_a_file_reference_to_a_file_that_is_not_utf8_says_so(tmp_path: Path) -> 
     assert "UTF-8" in str(caught.value)
 
 
-def test_relative_sqlite_path_is_relative_to_the_project_not_the_working_directory(tmp_path, monkeypatch):
+def test_relative_sqlite_path_is_relative_to_the_project_not_the_working_directory(
+    tmp_path, monkeypatch
+):
     project_dir = tmp_path / "proj"
     project_dir.mkdir()
     (project_dir / "dbfleet.toml").write_text('[environments.dev]\nurl = "sqlite:///data/dev.db"\n')
