@@ -40,7 +40,7 @@ _DERIVED = {"depends_on"}
 
 def _same(a: object, b: object) -> bool:
     """Equal, ignoring derived attributes (dependencies) and sub-objects compared separately."""
-    return _strip(a) == _strip(b)
+    return a == b or _strip(a) == _strip(b)
 
 
 def _strip(obj: object) -> object:
@@ -87,14 +87,15 @@ def graph(model: Model) -> Graph:
             rt.schema,
             attr(rt.attrs, "depends_on", ()),
         )
-    tables = {(t.schema, t.name): t for t in model.tables}
+    providers = {(t.schema, t.name): _key_providers(t) for t in model.tables}
+    sequences = {relation_key(s.schema, s.name) for s in model.sequences}
     for t in model.tables:
         key = relation_key(t.schema, t.name)
         # A foreign key is a change of its own: the table itself does not need what it references.
         referenced = {relation_key(*k.references[:2]) for k in t.constraints if k.references}
         deps = put(key, t.schema, set(attr(t.attrs, "depends_on", ())) - referenced)
         # What columns, checks, indexes and triggers may use: types, functions, sequences.
-        usable = {d for d in deps if not d.startswith("rel:") or _is_sequence(d, model)}
+        usable = {d for d in deps if not d.startswith("rel:") or d in sequences}
         for c in t.columns:
             out[_sub(key, "col", c.name)] = set(usable)
         for k in t.constraints:
@@ -104,7 +105,8 @@ def graph(model: Model) -> Graph:
                 ref_key = relation_key(ref_schema, ref_table)
                 needs.add(ref_key)
                 needs |= {_sub(ref_key, "col", c) for c in ref_columns}
-                needs |= _key_providers(tables.get((ref_schema, ref_table)), ref_columns)
+                found = providers.get((ref_schema, ref_table), {})
+                needs |= found.get(frozenset(ref_columns), set())
             out[_sub(key, "con", k.name)] = needs
         for i in t.indexes:
             out[_index_key(t.schema, i.name)] = usable | {_sub(key, "col", c) for c in i.columns}
@@ -122,25 +124,17 @@ def graph(model: Model) -> Graph:
     return out
 
 
-def _is_sequence(key: str, model: Model) -> bool:
-    return any(relation_key(s.schema, s.name) == key for s in model.sequences)
-
-
-def _key_providers(table: Table | None, columns: tuple[str, ...]) -> set[str]:
-    """The primary key, unique constraint or unique index a foreign key to `columns` relies on."""
-    if table is None:
-        return set()
+def _key_providers(table: Table) -> dict[frozenset[str], set[str]]:
+    """Per column set: the primary key, unique constraints and unique indexes over it (what a
+    foreign key to those columns relies on)."""
     key = relation_key(table.schema, table.name)
-    found = {
-        _sub(key, "con", k.name)
-        for k in table.constraints
-        if k.kind in ("primary key", "unique") and set(k.columns) == set(columns)
-    }
-    found |= {
-        _index_key(table.schema, i.name)
-        for i in table.indexes
-        if i.unique and set(i.columns) == set(columns)
-    }
+    found: dict[frozenset[str], set[str]] = {}
+    for k in table.constraints:
+        if k.kind in ("primary key", "unique"):
+            found.setdefault(frozenset(k.columns), set()).add(_sub(key, "con", k.name))
+    for i in table.indexes:
+        if i.unique:
+            found.setdefault(frozenset(i.columns), set()).add(_index_key(table.schema, i.name))
     return found
 
 
