@@ -1,0 +1,6 @@
+CREATE TABLE tenants (
+    id          INTEGER PRIMARY KEY,
+    slug        VARCHAR(63) NOT NULL UNIQUE,
+    name        VARCHAR(200) NOT NULL,
+    created_at  TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP
+, region VARCHAR(10) NOT NULL DEFAULT 'eu');
