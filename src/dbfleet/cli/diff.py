@@ -37,12 +37,22 @@ def _options(renames: list[str] | None, online: bool | None, project: Project) -
 
 
 def _load(
-    source: str, project: Project, schema: list[str] | None, exclude: list[str] | None
+    source: str,
+    project: Project,
+    schema: list[str] | None,
+    exclude: list[str] | None,
+    privileges: bool = False,
+    owners: bool = False,
 ) -> Model:
     from dbfleet.schema.sources import load_model, parse_source
 
     return load_model(
-        parse_source(source), project, schemas=tuple(schema or ()), exclude=tuple(exclude or ())
+        parse_source(source),
+        project,
+        schemas=tuple(schema or ()),
+        exclude=tuple(exclude or ()),
+        privileges=privileges,
+        owners=owners,
     )
 
 
@@ -97,6 +107,10 @@ def diff(
         list[str] | None,
         typer.Option("--exclude", "-x", help="Leave out objects matching this glob (repeatable)."),
     ] = None,
+    privileges: Annotated[
+        bool, typer.Option("--privileges", help="Compare GRANTs and REVOKEs too.")
+    ] = False,
+    owners: Annotated[bool, typer.Option("--owners", help="Compare object owners too.")] = False,
 ) -> None:
     """Show the SQL that turns FROM into TO, with the hazard of every risky statement."""
     from dbfleet.config import load_project
@@ -109,8 +123,8 @@ def diff(
     globals_: Globals = ctx.obj
     project = load_project(globals_.config, start=globals_.project_dir)
     options = _options(rename, online, project)
-    before = _load(source, project, schema, exclude)
-    after = _load(target, project, schema, exclude)
+    before = _load(source, project, schema, exclude, privileges, owners)
+    after = _load(target, project, schema, exclude, privileges, owners)
     forward = compute(before, after, options)
     if verify:
         verify_diff(project, before, after, forward)
