@@ -238,3 +238,13 @@ def _fresh_mysql(server: str) -> Iterator[str]:
         yield parsed.with_database(name).full
     finally:
         run(f"DROP DATABASE IF EXISTS `{name}`")
+
+
+@pytest.fixture(scope="session")
+def session_databases(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[DatabaseFactory]:
+    """Like new_database, for databases kept (and emptied between uses) for the whole session."""
+    factory = DatabaseFactory(request, tmp_path_factory.mktemp("session-dbs"))
+    yield factory
+    factory.release()

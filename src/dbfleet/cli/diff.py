@@ -141,7 +141,7 @@ def diff(
         output.write_text(text, encoding="utf-8")
         info(f"wrote {output}: {summary_line(forward)}")
     if inverse is not None:
-        backward = compute(after, before, _inverted(options))
+        backward = compute(after, before, options.inverted())
         inverse.parent.mkdir(parents=True, exist_ok=True)
         inverse.write_text(render_sql(backward, f"dbfleet diff: {target} -> {source}"), "utf-8")
         info(f"wrote {inverse}: {summary_line(backward)}")
@@ -150,17 +150,6 @@ def diff(
         raise DbfleetError(f"hazards present: {', '.join(found)}", hint="see the script")
     if exit_code and forward:
         raise typer.Exit(2)
-
-
-def _inverted(options: Options) -> Options:
-    """The same options with renames pointing the other way."""
-    from dataclasses import replace
-
-    flipped = []
-    for old, new in options.renames:
-        parts = old.split(".")
-        flipped.append((".".join([*parts[:-1], new]), parts[-1]))
-    return replace(options, renames=tuple(flipped))
 
 
 def verify_diff(project: Project, before: Model, after: Model, forward: Diff) -> None:
@@ -247,7 +236,7 @@ def generate(
             "nothing to generate: the migrations already produce the schema in "
             f"{_shown(schema_dir, project.root)}"
         )
-    backward = compute(desired, current, _inverted(options))
+    backward = compute(desired, current, options.inverted())
     if verify:
         verify_diff(project, current, desired, forward)
     migrations = discover(project.locations)

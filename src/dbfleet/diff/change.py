@@ -84,6 +84,16 @@ class Options:
     online: bool = False
     lock_timeout: str = "5s"
 
+    def inverted(self) -> Options:
+        """The options for the way back: each rename pointing the other way."""
+        from dataclasses import replace
+
+        flipped = []
+        for old, new in self.renames:
+            parts = old.split(".")
+            flipped.append((".".join([*parts[:-1], new]), parts[-1]))
+        return replace(self, renames=tuple(flipped))
+
 
 @dataclass(frozen=True)
 class Diff:

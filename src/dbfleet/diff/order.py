@@ -72,12 +72,16 @@ def order_changes(changes: Sequence[Change], before: Graph, after: Graph) -> lis
                 for j in related(key, change):
                     if changes[j].action != "drop":
                         needs[i].add(j)
-        # A sub-object needs its table, and goes before its table is dropped.
+        # A part of a table is changed after the table is created, and dropped (or altered)
+        # before the table is dropped; a new part of a recreated table follows its drop too.
         for j in by_key.get(change.parent or "", ()):
-            if changes[j].action == "drop":
-                needs[j].add(i)
-            elif not dropping:
+            if changes[j].action != "drop":
+                if not dropping:
+                    needs[i].add(j)
+            elif change.action == "create":
                 needs[i].add(j)
+            else:
+                needs[j].add(i)
         for key in change.runs_after:
             needs[i].update(j for j in by_key.get(key, []) + by_parent.get(key, []) if j != i)
     # A recreate: the drop goes first.

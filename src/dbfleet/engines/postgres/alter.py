@@ -449,6 +449,7 @@ class Planner:
             return
         # Values removed or reordered: build the new type beside the old one, move the columns.
         temp = f"{b.name}__dbfleet_old"
+        self.recreated.add(key)  # routines and views using the type follow it
         removed = [x for x in old if x not in new]
         hazards = [
             _h("rebuild", f"enum {b.schema}.{b.name} is rebuilt; columns using it are converted")
@@ -600,10 +601,16 @@ class Planner:
     def _routines(self) -> None:
         old = {(x.schema, x.name, x.signature): x for x in self.a.routines}
         new = {(x.schema, x.name, x.signature): x for x in self.b.routines}
+        # Same input types under another signature (parameter names, OUT parameters): the same
+        # routine to PostgreSQL, so the old one is dropped before the new one is created.
+        twins = {self._identity(x): routine_key(*k) for k, x in old.items() if k not in new}
         for k in sorted(old.keys() - new.keys()):
             self._drop_routine(old[k])
+            if self._identity(old[k]) in {self._identity(x) for x in new.values()}:
+                self.recreated.add(routine_key(*k))
         for k in sorted(new.keys() - old.keys()):
-            self._create_routine(new[k])
+            twin = twins.get(self._identity(new[k]))
+            self._create_routine(new[k], after=(twin,) if twin else ())
         for k in sorted(old.keys() & new.keys()):
             a, b = old[k], new[k]
             if _same(a, b):
@@ -662,7 +669,10 @@ class Planner:
             ),
         )
 
-    def _create_routine(self, x: Routine) -> None:
+    def _identity(self, x: Routine) -> tuple[str, str, str]:
+        return (x.schema, x.name, attr(x.attrs, "input_types", x.signature))
+
+    def _create_routine(self, x: Routine, after: tuple[str, ...] = ()) -> None:
         self.add(
             "create",
             "routine",
@@ -670,6 +680,7 @@ class Planner:
             routine_key(x.schema, x.name, x.signature),
             [_replaceable(x.definition), *r.comment_sql(r.routine_target(x), x.comment)],
             after=x,
+            runs_after=after,
         )
 
     # tables -------------------------------------------------------------------------------------
@@ -1503,38 +1514,91 @@ class Planner:
     # dependants of what is recreated --------------------------------------------------------------
 
     def _recreate_dependants(self) -> None:
-        """Views (and triggers) over objects that are dropped and created again, or whose columns
-        change type, are dropped first and created again afterwards — transitively."""
+        """What depends on an object that is dropped and created again (or on a column whose type
+        changes) is dropped first and created again afterwards, transitively: views, routines
+        with their bodies tracked, triggers, and defaults, checks and indexes calling a
+        recreated function."""
         views_a = {relation_key(v.schema, v.name): v for v in self.a.views}
         views_b = {relation_key(v.schema, v.name): v for v in self.b.views}
-        done = {c.key for c in self.changes if c.kind == "view" and c.action == "drop"}
-        changed = {k.removesuffix("#shape") for k in self.recreated}
-        queue = sorted(changed)
+        routines_a = {routine_key(x.schema, x.name, x.signature): x for x in self.a.routines}
+        routines_b = {routine_key(x.schema, x.name, x.signature): x for x in self.b.routines}
+        done = {c.key for c in self.changes if c.action == "drop"}
+        queue = sorted({k.removesuffix("#shape") for k in self.recreated})
         while queue:
             target = queue.pop(0)
+            why = f"depends on {target.split(':', 1)[1]}, which is recreated or changes shape"
             for key, view in views_a.items():
-                if key in done or target not in self.graph_a.get(key, ()):
+                if key in done or target not in self.graph_a.get(key, ()) or key not in views_b:
                     continue
-                after = views_b.get(key)
-                if after is None:
-                    continue  # dropped anyway
-                why = f"depends on {target.split(':', 1)[1]}, which changes shape"
                 self._drop_view(view, reason=why)
-                self._create_view(after, reason=why)
+                self._create_view(views_b[key], reason=why)
                 done.add(key)
                 queue.append(key)
-            # Triggers calling a function that is recreated.
+            for key, routine in routines_a.items():
+                if key in done or target not in self.graph_a.get(key, ()) or key not in routines_b:
+                    continue
+                self._drop_routine(routine)
+                self._create_routine(routines_b[key])
+                done.add(key)
+                queue.append(key)
             if target.startswith("proc:"):
-                fname = target[5:].split("(")[0]
-                for t in self.a.tables:
-                    tb = self.b.table(t.schema, t.name)
-                    if tb is None:
-                        continue
-                    for x in t.triggers:
-                        y = next((z for z in tb.triggers if z.name == x.name), None)
-                        if y is not None and y == x and _calls(x.definition, fname):
-                            self._drop_trigger(t, x)
-                            self._create_trigger(tb, y)
+                self._recreate_callers(target[5:].split("(")[0], done)
+
+    def _recreate_callers(self, function: str, done: set[str]) -> None:
+        """Triggers, defaults, checks and indexes that call `function`, unchanged otherwise."""
+        for t in self.a.tables:
+            tb = self.b.table(t.schema, t.name)
+            if tb is None:
+                continue
+            key = relation_key(t.schema, t.name)
+            for x in t.triggers:
+                y = next((z for z in tb.triggers if z.name == x.name), None)
+                if (
+                    y == x
+                    and _calls(x.definition, function)
+                    and _sub(key, "trg", x.name) not in done
+                ):
+                    self._drop_trigger(t, x)
+                    self._create_trigger(tb, y)
+            for c in t.columns:
+                after = tb.column(c.name)
+                if (
+                    after
+                    and c.default
+                    and c.default == after.default
+                    and _calls(c.default, function)
+                ):
+                    target = f"ALTER TABLE {r.qualified(t.schema, t.name)} ALTER COLUMN {q(c.name)}"
+                    label = f"{t.schema}.{t.name}.{c.name}"
+                    ckey = _sub(key, "col", c.name)
+                    self.add(
+                        "drop",
+                        "default",
+                        label,
+                        ckey,
+                        [f"{target} DROP DEFAULT;"],
+                        parent=key,
+                        before=c,
+                    )
+                    self.add(
+                        "create",
+                        "default",
+                        label,
+                        ckey,
+                        [f"{target} SET DEFAULT {after.default};"],
+                        parent=key,
+                        after=after,
+                    )
+            for k in t.constraints:
+                same = next((z for z in tb.constraints if z.name == k.name), None)
+                if same == k and _calls(k.definition, function):
+                    self._drop_constraint(t, k)
+                    self._add_constraint(tb, k)
+            for i in t.indexes:
+                same_i = next((z for z in tb.indexes if z.name == i.name), None)
+                if same_i == i and _calls(i.definition, function):
+                    self._drop_index(t, i)
+                    self._create_index(tb, i)
 
     # privileges -----------------------------------------------------------------------------------
 

@@ -174,7 +174,9 @@ def _inspect(rows: Any) -> Model:
                 signature=r["signature"],
                 definition=r["definition"].strip(),
                 comment=r["comment"],
-                attrs=attrs(depends_on=depends(key)),
+                # What tells overloads apart: the input types (names and OUT
+                # parameters may change under the same identity).
+                attrs=attrs(depends_on=depends(key), input_types=r["input_types"]),
             )
         )
 

@@ -149,7 +149,7 @@ class Planner:
                 "alter",
                 "table",
                 f"{a.name} -> {b.name}",
-                _table_key(b.name),
+                f"{_table_key(b.name)}#renamed",
                 [
                     Step(
                         f"ALTER TABLE {q(a.name)} RENAME TO {q(b.name)};",
@@ -160,15 +160,16 @@ class Planner:
                 after=b,
                 runs_after=(_table_key(a.name),),
             )
-            self._alter_table(replace(a, name=b.name, attrs=_renamed_sql(a, b.name)), b)
+            renamed_a = replace(a, name=b.name, attrs=_renamed_sql(a, b.name))
+            self._alter_table(renamed_a, b, after=(f"{_table_key(b.name)}#renamed",))
         for name in sorted(old.keys() & new.keys()):
             self._alter_table(old[name], new[name])
         self._views()
         return self.changes
 
-    def _alter_table(self, a: Table, b: Table) -> None:
+    def _alter_table(self, a: Table, b: Table, after: tuple[str, ...] = ()) -> None:
         if _shape(a) != _shape(b):
-            self._rebuild(a, b)
+            self._rebuild(a, b, after)
             for tr in b.triggers:
                 self._create_trigger(b, tr)
             for i in b.indexes:
@@ -186,7 +187,7 @@ class Planner:
                 self._create_index(b, new_i[n])
         self._triggers(a, b)
 
-    def _rebuild(self, a: Table, b: Table) -> None:
+    def _rebuild(self, a: Table, b: Table, after: tuple[str, ...] = ()) -> None:
         renames = self.renames.get(fold(b.name), {})
         aside = f"{b.name}__dbfleet_old"
         copied: list[tuple[str, str]] = []  # (old column, new column)
@@ -208,6 +209,23 @@ class Planner:
         ]
         if lost:
             hazards.append(Hazard("data_loss", f"drops column(s) {', '.join(lost)} of {b.name}"))
+            old_types = {fold(c.name): c.type for c in a.columns}
+            for c in b.columns:
+                twins = [n for n in lost if old_types[fold(n)] == c.type]
+                if fold(c.name) not in old_types and twins:
+                    hazards.append(
+                        Hazard(
+                            "possible_rename",
+                            f"{twins[0]} and new column {c.name} look alike: "
+                            f"--rename {b.name}.{twins[0]}={c.name} keeps the values",
+                        )
+                    )
+        kept_indexes = {fold(i.name) for i in b.indexes}
+        hazards += [
+            Hazard("index_dropped", f"queries on {b.name} that used {i.name} may slow down")
+            for i in a.indexes
+            if fold(i.name) not in kept_indexes
+        ]
         kept = {fold(n) for _, n in copied}
         required = [
             c.name
@@ -252,6 +270,7 @@ class Planner:
             after=b,
             hazards=() if copied else tuple(hazards),
             reason="SQLite cannot alter this in place: the table is rebuilt",
+            runs_after=after,
         )
 
     def _drop_index(self, t: Table, i: Index) -> None:

@@ -1,6 +1,6 @@
 -- Which modelled object needs which other one to exist first, from pg_depend.
--- Sub-objects are folded into the object they belong to: a column default, a constraint or a
--- rewrite rule counts as its table or view; a row type as its relation; an array type as its
+-- Sub-objects are folded into the object they belong to: a column default, a constraint, a
+-- trigger, a policy or a rewrite rule counts as its table or view; a row type as its relation; an array type as its
 -- element type. Each side comes out as (kind, oid) with kind 'rel', 'type' or 'proc'.
 WITH RECURSIVE edges AS (
     SELECT classid, objid, refclassid, refobjid
@@ -17,6 +17,8 @@ resolved AS (
              WHEN 'pg_type'::regclass THEN 'type'
              WHEN 'pg_constraint'::regclass THEN
                CASE WHEN con.conrelid <> 0 THEN 'rel' ELSE 'type' END
+             WHEN 'pg_trigger'::regclass THEN 'rel'
+             WHEN 'pg_policy'::regclass THEN 'rel'
            END AS from_kind,
            CASE e.classid
              WHEN 'pg_class'::regclass THEN e.objid
@@ -26,6 +28,8 @@ resolved AS (
              WHEN 'pg_type'::regclass THEN e.objid
              WHEN 'pg_constraint'::regclass THEN
                CASE WHEN con.conrelid <> 0 THEN con.conrelid ELSE con.contypid END
+             WHEN 'pg_trigger'::regclass THEN tg.tgrelid
+             WHEN 'pg_policy'::regclass THEN pol.polrelid
            END AS from_oid,
            CASE e.refclassid
              WHEN 'pg_class'::regclass THEN 'rel'
@@ -37,6 +41,8 @@ resolved AS (
       LEFT JOIN pg_attrdef ad ON e.classid = 'pg_attrdef'::regclass AND ad.oid = e.objid
       LEFT JOIN pg_rewrite rw ON e.classid = 'pg_rewrite'::regclass AND rw.oid = e.objid
       LEFT JOIN pg_constraint con ON e.classid = 'pg_constraint'::regclass AND con.oid = e.objid
+      LEFT JOIN pg_trigger tg ON e.classid = 'pg_trigger'::regclass AND tg.oid = e.objid
+      LEFT JOIN pg_policy pol ON e.classid = 'pg_policy'::regclass AND pol.oid = e.objid
      WHERE e.refclassid IN ('pg_class'::regclass, 'pg_proc'::regclass, 'pg_type'::regclass)
 ),
 -- A type that is an array, or a relation's row type, stands for what it is made of.

@@ -1,6 +1,7 @@
 SELECT p.oid, n.nspname AS schema, p.proname AS name,
        CASE p.prokind WHEN 'p' THEN 'procedure' WHEN 'a' THEN 'aggregate' ELSE 'function' END AS kind,
        pg_get_function_identity_arguments(p.oid) AS signature,
+       oidvectortypes(p.proargtypes) AS input_types,
        CASE WHEN p.prokind IN ('f', 'p', 'w') THEN pg_get_functiondef(p.oid) END AS definition,
        obj_description(p.oid, 'pg_proc') AS comment,
        p.proacl::text[] AS acl
