@@ -1,0 +1,214 @@
+"""`dbfleet test` as a library call: scratch database, migrate, seed, run the tests, drop it."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dbfleet.config import Environment, Project
+from dbfleet.dburl import DatabaseUrl
+from dbfleet.engines.base import Connection, Dialect, Statement, StatementError
+from dbfleet.errors import DbfleetError, SplitError
+from dbfleet.migrate.files import Version
+from dbfleet.sqltest import builtin, pgtap
+from dbfleet.sqltest.discover import SqlFile, TestFolder, discover
+from dbfleet.sqltest.outcome import Outcome
+
+DEFAULT_FOLDER = "tests"
+
+
+@dataclass(frozen=True)
+class TestOptions:
+    folder: str = DEFAULT_FOLDER  # project-relative
+    to: Version | None = None
+    undo_check: bool = False
+    require_undo: bool = False
+
+
+@dataclass
+class TestRun:
+    """Everything a run found, in the order it ran, and one-line notes for people."""
+
+    engine: str
+    outcomes: list[Outcome] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def run_tests(
+    project: Project,
+    env_name: str | None,
+    options: TestOptions,
+    note: Callable[[str], None] = lambda _: None,
+) -> TestRun:
+    """Migrate a scratch database, load the seeds, run the tests (and the undo check)."""
+    from dbfleet.engines import dialect_for
+    from dbfleet.migrate.commands import load_files
+
+    env = _environment(project, env_name)
+    engine = env.url.engine if env else project.engine_name()
+    dialect = dialect_for(engine)
+    folder = project.root / options.folder
+    found = discover(project.root, folder)
+    scripts = [builtin.parse(f, dialect) for f in found.tests if f.kind == "sql"]
+    pgtap_files = [f for f in found.tests if f.kind == "pgtap"]
+    for seed in found.seeds:  # bad seed SQL is reported before any database is created
+        _split(dialect, seed)
+    migrations = load_files(project)
+    if options.to is not None and migrations.versioned_by(options.to) is None:
+        known = ", ".join(str(m.version) for m in migrations.versioned) or "none"
+        raise DbfleetError(
+            f"--to {options.to}: no migration has that version", hint=f"versions: {known}"
+        )
+    if not found.tests and not options.undo_check:
+        raise DbfleetError(
+            f"no SQL tests in {_shown(project, folder)}",
+            hint="write tests/*.sql with '-- test: NAME' blocks (see `dbfleet test --help`), "
+            "or pass --undo-check",
+        )
+    run = TestRun(engine)
+    if found.tests:
+        _run_suite(project, env, options, found, scripts, pgtap_files, run, note)
+    if options.undo_check:
+        from dbfleet.schema.scratch import scratch_database
+        from dbfleet.sqltest.undo import check_undo
+
+        note("undo check: migrating, undoing and migrating again, one version at a time")
+        with scratch_database(project, engine) as url:
+            run.outcomes += check_undo(
+                project,
+                _scratch(project, env, url),
+                migrations,
+                to=options.to,
+                require_undo=options.require_undo,
+                relative=lambda p: _shown(project, Path(p)),
+            )
+    return run
+
+
+def _run_suite(
+    project: Project,
+    env: Environment | None,
+    options: TestOptions,
+    found: TestFolder,
+    scripts: list[builtin.TestScript],
+    pgtap_files: list[SqlFile],
+    run: TestRun,
+    note: Callable[[str], None],
+) -> None:
+    from dbfleet.engines import connect
+    from dbfleet.migrate.commands import migrate
+    from dbfleet.schema.scratch import scratch_database
+
+    with scratch_database(project, run.engine) as url:
+        scratch = _scratch(project, env, url)
+        started = time.perf_counter()
+        result = migrate(project, scratch, target_version=options.to)
+        note(
+            f"migrated a scratch {_engine_name(url)} database"
+            + (f" to {options.to}" if options.to else "")
+            + f": {len(result.applied)} migration(s) in {_ms(started)} ms"
+        )
+        with connect(url) as conn:
+            for seed in found.seeds:
+                _load_seed(conn, seed)
+            if found.seeds:
+                note(f"loaded {len(found.seeds)} seed file(s)")
+            for script in scripts:
+                run.outcomes += builtin.run(conn, script)
+            if pgtap_files:
+                run.outcomes += _run_pgtap(conn, pgtap_files, run, note)
+
+
+def _run_pgtap(
+    conn: Connection, files: list[SqlFile], run: TestRun, note: Callable[[str], None]
+) -> list[Outcome]:
+    problem = None
+    if conn.dialect.name != pgtap.ENGINE:
+        problem = (
+            "skipped",
+            f"pgTAP runs on PostgreSQL only; this project uses {conn.dialect.display_name}",
+        )
+    elif not pgtap.available(conn):
+        problem = (
+            "error",
+            f"the pgTAP extension is not installed on {conn.url.display}'s server",
+        )
+    if problem is None:
+        pgtap.install(conn)
+        return [o for f in files for o in pgtap.run(conn, f)]
+    status, reason = problem
+    hint = "" if status == "skipped" else " (Debian/Ubuntu: apt-get install postgresql-15-pgtap)"
+    line = f"{reason}: {len(files)} pgTAP file(s) not run{hint}"
+    run.notes.append(line)
+    note(line)
+    return [
+        Outcome(
+            name=f"{f.name} (pgTAP)",
+            file=f.name,
+            line=0,
+            kind="pgtap",
+            status="skipped" if status == "skipped" else "error",
+            message=reason,
+        )
+        for f in files
+    ]
+
+
+def _load_seed(conn: Connection, seed: SqlFile) -> None:
+    statements = _split(conn.dialect, seed)
+    with conn.transaction(enabled=conn.dialect.transactional_ddl):
+        for statement in statements:
+            try:
+                conn.execute(statement.text)
+            except StatementError as exc:
+                line = conn.dialect.error_line(statement, exc.position)
+                raise DbfleetError(
+                    f"{seed.name}:{line}: seed statement failed: {exc.message}",
+                    hint="no test was run; fix the seed file",
+                ) from None
+
+
+def _split(dialect: Dialect, file: SqlFile) -> list[Statement]:
+    try:
+        return dialect.split(file.text)
+    except SplitError as exc:
+        raise DbfleetError(f"{file.name}:{exc.line}: {exc.message}") from None
+
+
+def _environment(project: Project, name: str | None) -> Environment | None:
+    """The environment whose engine and placeholders the scratch database takes (if any)."""
+    if name is None and project.default_environment is None and not os.environ.get("DBFLEET_ENV"):
+        return None  # the project names its engine: [project] engine
+    return project.environment(name)
+
+
+def _scratch(project: Project, env: Environment | None, url: DatabaseUrl) -> Environment:
+    return Environment(
+        name=env.name if env else "test",
+        url=url,
+        placeholders=env.placeholders if env else dict(project.placeholders),
+        history_schema=None,
+        history_table=env.history_table if env else project.history_table,
+    )
+
+
+def _shown(project: Project, path: Path) -> str:
+    try:
+        return path.resolve().relative_to(project.root.resolve()).as_posix() + (
+            "/" if path.is_dir() else ""
+        )
+    except ValueError:
+        return str(path)
+
+
+def _engine_name(url: DatabaseUrl) -> str:
+    from dbfleet.engines import dialect_for
+
+    return dialect_for(url.engine).display_name
+
+
+def _ms(started: float) -> int:
+    return round((time.perf_counter() - started) * 1000)
