@@ -161,7 +161,10 @@ def run(conn: Connection, file: SqlFile) -> list[Outcome]:
     finally:
         with suppress(DbfleetError):
             conn.rollback()
-    outcomes = _outcomes(file.name, parse_tap(output), time.perf_counter() - started)
+    tap = parse_tap(output)
+    if failure is not None:  # the file stopped short: its plan cannot hold, say why instead
+        tap = Tap(None, tap.assertions)
+    outcomes = _outcomes(file.name, tap, time.perf_counter() - started)
     if failure is not None:
         outcomes.append(failure)
     elif not outcomes:

@@ -64,7 +64,7 @@ def run_tests(
         )
     if not found.tests and not options.undo_check:
         raise DbfleetError(
-            f"no SQL tests in {_shown(project, folder)}",
+            f"no SQL tests in {_shown(project, folder).rstrip('/')}/",
             hint="write tests/*.sql with '-- test: NAME' blocks (see `dbfleet test --help`), "
             "or pass --undo-check",
         )
