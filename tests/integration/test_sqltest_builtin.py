@@ -222,3 +222,41 @@ def test_bad_input_is_one_clear_line_and_exit_1(
     assert "Traceback" not in result.output
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], lines
+
+
+@pytest.mark.parametrize("signal_name", ["SIGINT", "SIGTERM"])
+def test_ctrl_c_or_a_ci_cancel_during_a_test_still_drops_the_scratch_database(
+    tmp_path, pg_url, request, signal_name
+):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    tests = {"slow.sql": "-- test: takes a while\nSELECT pg_sleep(120);\n"}
+    project = make_project(tmp_path / "p", pg_url, request, tests)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dbfleet", "-C", str(project), "test"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    mine = (
+        f"SELECT datname FROM pg_database WHERE datname LIKE 'dbfleet\\_scratch\\_{proc.pid}\\_%'"
+    )
+    active = (
+        "SELECT COUNT(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(120)%' "
+        f"AND datname LIKE 'dbfleet\\_scratch\\_{proc.pid}\\_%'"
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while query(pg_url, active) != [(1,)]:
+            assert time.monotonic() < deadline and proc.poll() is None, proc.communicate()
+            time.sleep(0.1)
+        proc.send_signal(getattr(signal, signal_name))
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130 and "Traceback" not in err
+    assert query(pg_url, mine) == []

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -92,7 +95,8 @@ def test_command(
     options = TestOptions(
         folder=tests, to=_version(to, "--to"), undo_check=undo_check, require_undo=require_undo
     )
-    result = run_tests(project, env, options, note=info)
+    with _sigterm_interrupts():
+        result = run_tests(project, env, options, note=info)
     summary = Summary.of(result.outcomes)
     if junit is not None:
         junit.parent.mkdir(parents=True, exist_ok=True)
@@ -105,6 +109,25 @@ def test_command(
         info(f"wrote {junit}")
     if not summary.ok:
         raise typer.Exit(1)
+
+
+@contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """CI systems cancel a job with SIGTERM: unwind as for Ctrl-C, so the scratch database is
+    dropped then too."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 _MARK = {"passed": "ok  ", "failed": "FAIL", "error": "ERR ", "skipped": "skip"}
