@@ -53,6 +53,8 @@ def test_directives_inside_strings_are_not_directives():
         ("-- test:\nSELECT 1;\n", r"tests/t.sql:1: '-- test:' without a name"),
         ("-- test: a\n-- expect: 'open\nSELECT 1;\n", r"tests/t.sql:2: unterminated quoted"),
         ("-- test: a\nSELECT 'open;\n", r"tests/t.sql:2: unterminated"),
+        ("-- test: a\nSELECT 1; -- expect: 1\nSELECT 2;\n", r"tests/t.sql:2: .* on the same line"),
+        ("-- test: a\nSELECT 1; -- expect: 1\n", r"tests/t.sql:2: .* on the same line"),
     ],
 )
 def test_broken_files_are_one_clear_error_with_file_and_line(text, message):

@@ -71,6 +71,8 @@ def parse(file: SqlFile, dialect: Dialect) -> TestScript:
     cursor = 0
     for statement in statements:
         comments = _leading_comments(statement, dialect)
+        if cursor:
+            _check_same_line(comments, text.count("\n", 0, cursor) + 1, file.name)
         for number, comment in comments:
             match = _TEST.match(comment)
             if match:
@@ -105,9 +107,22 @@ def _leading_comments(statement: Statement, dialect: Dialect) -> list[tuple[int,
     ]
 
 
+def _check_same_line(comments: list[tuple[int, str]], line: int, name: str) -> None:
+    """`SELECT 1; -- expect: 1` would check the statement after it: refuse it."""
+    for number, comment in comments:
+        if number == line and (is_expect_comment(comment) or _TEST.match(comment)):
+            raise DbfleetError(
+                f"{name}:{line}: '{comment}' follows a statement on the same line",
+                hint="put it on its own line, before the statement it is about",
+            )
+
+
 def _check_tail(text: str, cursor: int, name: str) -> None:
     """Directives after the last statement have nothing to apply to: say so."""
     line = text.count("\n", 0, cursor) + 1
+    tail = text[cursor:].split("\n", 1)[0].strip().lstrip(";").strip()
+    if cursor:
+        _check_same_line([(line, tail)], line, name)
     for offset, raw in enumerate(text[cursor:].split("\n")):
         stripped = raw.strip().lstrip(";").strip()
         if is_expect_comment(stripped):
