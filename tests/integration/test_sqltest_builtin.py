@@ -95,7 +95,8 @@ def test_passing_and_failing_tests_on_every_engine_with_expected_vs_actual(
     assert result.exit_code == 1, result.output
     assert "Traceback" not in result.output
     assert "3 passed, 2 failed, 0 error(s), 0 skipped" in result.stdout
-    assert "tests/accounts.sql:19: not the expected result" in result.stdout
+    assert "FAIL tests/accounts.sql:17: the total is wrong on purpose" in result.stdout
+    assert "tests/accounts.sql:19: expected 999, got 150.5" in result.stdout
     assert "expected: 999\n    actual:   150.5" in result.stdout
     assert "tests/accounts.sql:22: statement failed" in result.stdout
     assert scratch_leftovers(db_url) == []

@@ -108,16 +108,33 @@ def test_values_that_do_not_match(expected, actual):
 
 def test_a_single_row_mismatch_reads_expected_then_actual():
     expectation = Expectation(1, rows=((Value("eu"), Value("1")),))
-    assert check_rows(expectation, [("us", 1)]) == "expected: eu | 1\nactual:   us | 1"
+    mismatch = check_rows(expectation, [("us", 1)])
+    assert mismatch is not None
+    assert mismatch.summary == "expected eu | 1, got us | 1"
+    assert mismatch.details == "expected: eu | 1\nactual:   us | 1"
     assert check_rows(expectation, [("eu", 1)]) is None
 
 
-def test_several_rows_and_counts_show_both_sides():
-    expectation = Expectation(1, rows=((Value("a"),), (Value("b"),)))
-    text = check_rows(expectation, [("a",)])
-    assert text is not None
-    assert "expected: 2 row(s)" in text and "actual:   1 row(s)" in text
+def test_several_rows_mark_the_ones_that_differ():
+    expectation = Expectation(1, rows=((Value("a"),), (Value("b"),), (Value("c"),)))
+    mismatch = check_rows(expectation, [("a",), ("x",), ("c",)])
+    assert mismatch is not None and mismatch.summary == "row 2 differs"
+    assert mismatch.details.splitlines() == [
+        "expected: 3 row(s)",
+        "  a",
+        "> b",
+        "  c",
+        "actual:   3 row(s)",
+        "  a",
+        "> x",
+        "  c",
+    ]
+    short = check_rows(expectation, [("a",)])
+    assert short is not None and short.summary == "expected 3 row(s), got 1"
+
+
+def test_row_counts():
     assert check_rows(Expectation(1, count=0), []) is None
-    assert check_rows(Expectation(1, count=2), [(1,)]) == (
-        "expected: 2 row(s)\nactual:   1 row(s)\n  1"
-    )
+    mismatch = check_rows(Expectation(1, count=2), [(1,)])
+    assert mismatch is not None and mismatch.summary == "expected 2 row(s), got 1"
+    assert mismatch.details == "expected: 2 row(s)\nactual:   1 row(s)\n  1"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -95,8 +96,10 @@ def test_command(
     options = TestOptions(
         folder=tests, to=_version(to, "--to"), undo_check=undo_check, require_undo=require_undo
     )
+    started = time.perf_counter()
     with _sigterm_interrupts():
         result = run_tests(project, env, options, note=info)
+    seconds = time.perf_counter() - started
     summary = Summary.of(result.outcomes)
     if junit is not None:
         junit.parent.mkdir(parents=True, exist_ok=True)
@@ -104,7 +107,7 @@ def test_command(
     if json:
         emit_json(to_json(result.outcomes, engine=result.engine, notes=result.notes))
     else:
-        emit_text(_text(result.outcomes, str(summary)))
+        emit_text(_text(result.outcomes, f"{summary} in {seconds:.2f} s"))
     if junit is not None:
         info(f"wrote {junit}")
     if not summary.ok:
@@ -148,8 +151,10 @@ def _text(outcomes: list[Outcome], summary: str) -> str:
     if problems:
         lines += ["", "failures:"]
         for o in problems:
-            lines.append(" ".join((o.message or o.where).split()))
+            heading = "undo check" if o.kind == "undo" else o.where
+            lines.append(f"{_MARK[o.status].strip()} {heading}: {o.name}")
+            if o.message:
+                lines.append("    " + " ".join(o.message.split()))
             lines += ["    " + line for line in o.details.splitlines()]
-    seconds = sum(o.seconds for o in outcomes)
-    lines += ["", f"{summary} in {seconds:.2f} s"]
+    lines += ["", summary]
     return "\n".join(lines)

@@ -186,11 +186,10 @@ def _run_step(conn: Connection, step: Step, file: str) -> tuple[str, str] | None
         rows = conn.query(step.sql)
     except StatementError as exc:
         return f"{where}: statement failed: {exc.message}", shown
-    difference = check_rows(expect, rows)
-    if difference is None:
+    mismatch = check_rows(expect, rows)
+    if mismatch is None:
         return None
-    first = difference.splitlines()[0]
-    return f"{where}: not the expected result ({first})", f"{shown}\n{difference}"
+    return f"{where}: {mismatch.summary}", f"{shown}\n{mismatch.details}"
 
 
 def _expect_error(

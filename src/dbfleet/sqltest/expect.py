@@ -181,27 +181,54 @@ def matches(expected: Value, actual: Any) -> bool:
     return display(actual) == text
 
 
-def check_rows(expectation: Expectation, rows: Sequence[Sequence[Any]]) -> str | None:
-    """None when `rows` meet the expectation, else expected vs actual as text."""
+@dataclass(frozen=True)
+class Mismatch:
+    """How rows missed an expectation: a one-line summary and expected vs actual in full."""
+
+    summary: str
+    details: str
+
+
+def check_rows(expectation: Expectation, rows: Sequence[Sequence[Any]]) -> Mismatch | None:
+    """None when `rows` meet the expectation; else what differs."""
     if expectation.count is not None:
         if len(rows) == expectation.count:
             return None
-        return f"expected: {expectation.count} row(s)\nactual:   {len(rows)} row(s)" + _shown(rows)
+        return Mismatch(
+            f"expected {expectation.count} row(s), got {len(rows)}",
+            f"expected: {expectation.count} row(s)\nactual:   {len(rows)} row(s)" + _shown(rows),
+        )
     want = expectation.rows
-    if len(rows) == len(want) and all(
-        len(row) == len(values) and all(matches(v, a) for v, a in zip(values, row, strict=True))
-        for values, row in zip(want, rows, strict=True)
-    ):
+    same = [
+        i < len(rows)
+        and len(rows[i]) == len(values)
+        and all(matches(v, a) for v, a in zip(values, rows[i], strict=True))
+        for i, values in enumerate(want)
+    ]
+    if len(rows) == len(want) and all(same):
         return None
     if len(want) == 1 and len(rows) == 1:
-        return f"expected: {' | '.join(map(str, want[0]))}\nactual:   {display_row(rows[0])}"
+        expected, actual = " | ".join(map(str, want[0])), display_row(rows[0])
+        return Mismatch(
+            f"expected {expected}, got {actual}",
+            f"expected: {expected}\nactual:   {actual}",
+        )
+    # Several rows: mark with ">" the rows that differ, on both sides.
     lines = [f"expected: {len(want)} row(s)"]
-    lines += ["  " + " | ".join(map(str, values)) for values in want]
+    lines += [
+        ("  " if ok else "> ") + " | ".join(map(str, v)) for v, ok in zip(want, same, strict=True)
+    ]
     lines.append(f"actual:   {len(rows)} row(s)")
-    lines += ["  " + display_row(row) for row in rows[:MAX_SHOWN]]
+    for i, row in enumerate(rows[:MAX_SHOWN]):
+        lines.append(("  " if i < len(same) and same[i] else "> ") + display_row(row))
     if len(rows) > MAX_SHOWN:
         lines.append(f"  ... {len(rows) - MAX_SHOWN} more")
-    return "\n".join(lines)
+    differing = [str(i + 1) for i, ok in enumerate(same) if not ok]
+    if len(rows) != len(want):
+        summary = f"expected {len(want)} row(s), got {len(rows)}"
+    else:
+        summary = f"row {', '.join(differing)} differ{'s' if len(differing) == 1 else ''}"
+    return Mismatch(summary, "\n".join(lines))
 
 
 def _shown(rows: Sequence[Sequence[Any]]) -> str:
