@@ -261,3 +261,16 @@ def test_ctrl_c_or_a_ci_cancel_during_a_test_still_drops_the_scratch_database(
             proc.kill()
     assert proc.returncode == 130 and "Traceback" not in err
     assert query(pg_url, mine) == []
+
+
+def test_a_failing_migration_is_an_errored_test_in_the_report(tmp_path, sqlite_url, request):
+    migrations = {**MIGRATIONS, "V3__broken.sql": "ALTER TABLE nowhere ADD COLUMN x INT;\n"}
+    tests = {"t.sql": "-- test: a\nSELECT 1;\n"}
+    project = make_project(tmp_path / "p", sqlite_url, request, tests, migrations=migrations)
+    junit = tmp_path / "junit.xml"
+    result = cli(project, "test", "--junit", str(junit), "--undo-check")
+    assert result.exit_code == 1
+    assert "no test was run" in result.stderr and "Traceback" not in result.output
+    assert "V3__broken.sql:1: statement 1 failed: no such table: nowhere" in result.stdout
+    (suite,) = ET.parse(junit).getroot().findall("testsuite")
+    assert (suite.get("name"), suite.get("errors"), suite.get("tests")) == ("migrations", "1", "1")

@@ -79,3 +79,12 @@ def test_undo_check_stops_at_to(tmp_path, sqlite_url, request, to):
     result = cli(project, "test", "--undo-check", "--to", to)
     assert result.exit_code == 0, result.output
     assert "V3__audit" not in result.stdout and "2 passed" in result.stdout
+
+
+def test_a_migration_that_fails_on_the_way_up_is_reported_not_raised(tmp_path, sqlite_url, request):
+    broken = {**UNDO, "V3__audit.sql": "CREATE TABLE audit (id INTEGER PRIMARY KEY;\n"}
+    project = make_project(tmp_path / "p", sqlite_url, request, {}, migrations=broken)
+    result = cli(project, "test", "--undo-check")
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "ERR undo check: V3__audit.sql is undone by its U script" in result.stdout
+    assert "V3__audit.sql fails: V3__audit.sql:1: statement 1 failed" in result.stdout

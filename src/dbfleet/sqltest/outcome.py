@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 Status = Literal["passed", "failed", "error", "skipped"]
-Kind = Literal["sql", "pgtap", "undo"]
+Kind = Literal["sql", "pgtap", "undo", "migrate"]
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,7 @@ def to_junit(outcomes: Sequence[Outcome]) -> str:
 
     suites: dict[str, list[Case]] = {}
     for o in outcomes:
-        suite = "undo-check" if o.kind == "undo" else o.file
+        suite = {"undo": "undo-check", "migrate": "migrations"}.get(o.kind, o.file)
         suites.setdefault(suite, []).append(
             Case(
                 name=o.name,

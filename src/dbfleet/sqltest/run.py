@@ -11,7 +11,7 @@ from pathlib import Path
 from dbfleet.config import Environment, Project
 from dbfleet.dburl import DatabaseUrl
 from dbfleet.engines.base import Connection, Dialect, Statement, StatementError
-from dbfleet.errors import DbfleetError, SplitError
+from dbfleet.errors import DbfleetError, MigrationFailed, SplitError
 from dbfleet.migrate.files import Version
 from dbfleet.sqltest import builtin, pgtap
 from dbfleet.sqltest.discover import SqlFile, TestFolder, discover
@@ -71,7 +71,7 @@ def run_tests(
     run = TestRun(engine)
     if found.tests:
         _run_suite(project, env, options, found, scripts, pgtap_files, run, note)
-    if options.undo_check:
+    if options.undo_check and not any(o.kind == "migrate" for o in run.outcomes):
         from dbfleet.schema.scratch import scratch_database
         from dbfleet.sqltest.undo import check_undo
 
@@ -105,7 +105,13 @@ def _run_suite(
     with scratch_database(project, run.engine) as url:
         scratch = _scratch(project, env, url)
         started = time.perf_counter()
-        result = migrate(project, scratch, target_version=options.to)
+        try:
+            result = migrate(project, scratch, target_version=options.to)
+        except MigrationFailed as exc:
+            # A finding, not bad input: reported as a test that errored (so JUnit shows it).
+            run.outcomes.append(_migrations_failed(str(exc)))
+            note("the migrations failed on the scratch database: no test was run")
+            return
         note(
             f"migrated a scratch {_engine_name(url)} database"
             + (f" to {options.to}" if options.to else "")
@@ -120,6 +126,17 @@ def _run_suite(
                 run.outcomes += builtin.run(conn, script)
             if pgtap_files:
                 run.outcomes += _run_pgtap(conn, pgtap_files, run, note)
+
+
+def _migrations_failed(message: str) -> Outcome:
+    return Outcome(
+        name="the migrations apply to an empty database",
+        file="migrations",
+        line=0,
+        kind="migrate",
+        status="error",
+        message=message,
+    )
 
 
 def _run_pgtap(

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from dbfleet.config import Environment, Project
-from dbfleet.errors import DbfleetError
+from dbfleet.errors import DbfleetError, MigrationFailed
 from dbfleet.migrate.files import Kind, MigrationSet, Version
 from dbfleet.schema.model import Model
 from dbfleet.sqltest.outcome import Outcome, Status
@@ -81,8 +81,9 @@ def check_undo(
         started = time.perf_counter()
         try:
             _apply_versioned(project, env, files, v)
-        except DbfleetError as exc:
-            raise DbfleetError(f"undo check: migrating to {v} failed: {exc}") from None
+        except MigrationFailed as exc:
+            checks[i].problems.append(("error", f"{checks[i].label} fails: {exc}", ""))
+            return [_outcome(c) for c in checks[: i + 1]]
         checks[i].seconds += time.perf_counter() - started
         before.append(snapshot())
     migrate(project, env, target_version=to)  # repeatables, exactly as `migrate` runs them
