@@ -19,7 +19,7 @@ def test_the_billing_example_tests_pass_and_a_wrong_undo_is_caught(tmp_path):
     assert result.exit_code == 0, result.output
     assert "passed, 0 failed, 0 error(s), 0 skipped" in result.stdout
     assert "ok    open receivables count only open invoices" in result.stdout
-    assert "ok    V6__tenant_region.sql is undone by its U script" in result.stdout
+    assert "ok    undo V6__tenant_region.sql" in result.stdout
     assert "loaded 2 seed file(s)" in result.stderr
     assert not (project / ".dbfleet").exists()  # the scratch database is not the dev one
 

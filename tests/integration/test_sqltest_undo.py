@@ -26,7 +26,7 @@ def test_correct_undo_scripts_pass(tmp_path, db_url, request):
     result = cli(project, "test", "--undo-check")
     assert result.exit_code == 0, result.output
     assert "3 passed, 0 failed" in result.stdout
-    assert "ok    V3__audit.sql is undone by its U script" in result.stdout
+    assert "ok    undo V3__audit.sql" in result.stdout
     assert scratch_leftovers(db_url) == []
 
 
@@ -36,13 +36,14 @@ def test_a_wrong_undo_script_is_caught_with_a_diff(tmp_path, db_url, request):
     junit = tmp_path / "junit.xml"
     result = cli(project, "test", "--undo-check", "--junit", str(junit))
     assert result.exit_code == 1, result.output
-    assert "FAIL  V3__audit.sql is undone by its U script" in result.stdout
+    assert "FAIL  undo V3__audit.sql" in result.stdout
     assert "U3__audit.sql does not restore the schema before V3__audit.sql" in result.stdout
     assert "+++ after U3__audit.sql" in result.stdout
     diff_lines = [ln.strip() for ln in result.stdout.splitlines() if ln.strip().startswith("+")]
     assert any("audit" in ln and "CREATE TABLE" in ln for ln in diff_lines), result.stdout
     # Reported once, at its version: V1 and V2 still pass around the leftover table.
-    assert "ok    V1__accounts.sql" in result.stdout and "ok    V2__notes.sql" in result.stdout
+    assert "ok    undo V1__accounts.sql" in result.stdout
+    assert "ok    undo V2__notes.sql" in result.stdout
     assert "2 passed, 1 failed" in result.stdout
     assert scratch_leftovers(db_url) == []
     (suite,) = ET.parse(junit).getroot().findall("testsuite")
@@ -56,7 +57,7 @@ def test_versions_without_undo_scripts_are_not_checkable_unless_required(
     project = make_project(tmp_path / "p", sqlite_url, request, {}, migrations=migrations)
     result = cli(project, "test", "--undo-check")
     assert result.exit_code == 0, result.output
-    assert "skip  V2__notes.sql is undone by its U script  (no undo script U2" in result.stdout
+    assert "skip  undo V2__notes.sql  (no undo script U2" in result.stdout
     assert "(not checked: undoing stops at V2__notes.sql" in result.stdout
     assert "1 passed, 0 failed, 0 error(s), 2 skipped" in result.stdout
     required = cli(project, "test", "--undo-check", "--require-undo")
@@ -86,5 +87,5 @@ def test_a_migration_that_fails_on_the_way_up_is_reported_not_raised(tmp_path, s
     project = make_project(tmp_path / "p", sqlite_url, request, {}, migrations=broken)
     result = cli(project, "test", "--undo-check")
     assert result.exit_code == 1 and "Traceback" not in result.output
-    assert "ERR undo check: V3__audit.sql is undone by its U script" in result.stdout
+    assert "ERR undo check: undo V3__audit.sql" in result.stdout
     assert "V3__audit.sql fails: V3__audit.sql:1: statement 1 failed" in result.stdout

@@ -59,7 +59,7 @@ def discover(root: Path, folder: Path) -> TestFolder:
 
 
 def _read(root: Path, path: Path, kind: Literal["sql", "pgtap", "seed"]) -> SqlFile:
-    name = _relative(root, path)
+    name = relative(root, path)
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -90,7 +90,8 @@ def _classify(file: SqlFile) -> SqlFile:
     )
 
 
-def _relative(root: Path, path: Path) -> str:
+def relative(root: Path, path: Path) -> str:
+    """`path` as the user names it: relative to the project when it is inside it."""
     try:
         return path.resolve().relative_to(root.resolve()).as_posix()
     except ValueError:

@@ -14,7 +14,7 @@ from dbfleet.engines.base import Connection, Dialect, Statement, StatementError
 from dbfleet.errors import DbfleetError, MigrationFailed, SplitError
 from dbfleet.migrate.files import Version
 from dbfleet.sqltest import builtin, pgtap
-from dbfleet.sqltest.discover import SqlFile, TestFolder, discover
+from dbfleet.sqltest.discover import SqlFile, TestFolder, discover, relative
 from dbfleet.sqltest.outcome import Outcome
 
 DEFAULT_FOLDER = "tests"
@@ -64,7 +64,7 @@ def run_tests(
         )
     if not found.tests and not options.undo_check:
         raise DbfleetError(
-            f"no SQL tests in {_shown(project, folder).rstrip('/')}/",
+            f"no SQL tests in {relative(project.root, folder)}/",
             hint="write tests/*.sql with '-- test: NAME' blocks (see `dbfleet test --help`), "
             "or pass --undo-check",
         )
@@ -83,7 +83,7 @@ def run_tests(
                 migrations,
                 to=options.to,
                 require_undo=options.require_undo,
-                relative=lambda p: _shown(project, Path(p)),
+                relative=lambda p: relative(project.root, Path(p)),
             )
     return run
 
@@ -197,8 +197,9 @@ def _split(dialect: Dialect, file: SqlFile) -> list[Statement]:
 
 def _environment(project: Project, name: str | None) -> Environment | None:
     """The environment whose engine and placeholders the scratch database takes (if any)."""
-    if name is None and project.default_environment is None and not os.environ.get("DBFLEET_ENV"):
-        return None  # the project names its engine: [project] engine
+    chosen = name or os.environ.get("DBFLEET_ENV") or os.environ.get("DBFLEET_URL")
+    if not chosen and project.default_environment is None:
+        return None  # the engine comes from [project] engine
     return project.environment(name)
 
 
@@ -210,15 +211,6 @@ def _scratch(project: Project, env: Environment | None, url: DatabaseUrl) -> Env
         history_schema=None,
         history_table=env.history_table if env else project.history_table,
     )
-
-
-def _shown(project: Project, path: Path) -> str:
-    try:
-        return path.resolve().relative_to(project.root.resolve()).as_posix() + (
-            "/" if path.is_dir() else ""
-        )
-    except ValueError:
-        return str(path)
 
 
 def _engine_name(url: DatabaseUrl) -> str:

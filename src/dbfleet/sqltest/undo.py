@@ -117,15 +117,7 @@ def check_undo(
         try:
             undo(project, env)
         except DbfleetError as exc:
-            note = ""
-            if extras:
-                names = ", ".join(sorted({k[1][1] for k in extras if k[0] in _TOP}))
-                note = (
-                    "dbfleet never undoes repeatable migrations (R__*.sql): their objects "
-                    f"({names}) are still there when U scripts run; drop them first in the U "
-                    "script if they depend on what it removes"
-                )
-            check.problems.append(("failed", f"{check.undo} failed: {exc}", note))
+            check.problems.append(("failed", f"{check.undo} failed: {exc}", _about(extras)))
             for lower in checks[:i]:
                 lower.skipped = f"not checked: the undo of {check.label} failed"
             failed = True
@@ -170,8 +162,20 @@ def check_undo(
     return [_outcome(c) for c in checks]
 
 
+def _about(extras: set[tuple[Any, ...]]) -> str:
+    """Why an undo script may fail that works right after its migration: repeatables."""
+    names = ", ".join(sorted({key[1][1] for key in extras if key[0] in _TOP}))
+    if not names:
+        return ""
+    return (
+        f"dbfleet never undoes repeatable migrations (R__*.sql): their objects ({names}) are "
+        "still there when U scripts run; drop them first in the U script if they depend on "
+        "what it removes"
+    )
+
+
 def _outcome(check: _Check) -> Outcome:
-    name = f"{check.label} is undone by its U script"
+    name = f"undo {check.label}"
     common: dict[str, Any] = {
         "name": name,
         "file": check.file,
