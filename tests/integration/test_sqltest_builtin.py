@@ -181,6 +181,16 @@ def test_to_migrates_the_scratch_database_only_that_far(tmp_path, sqlite_url, re
     assert cli(project, "test").exit_code == 1
 
 
+def test_sql_files_that_are_not_tests_are_skipped_with_a_note(tmp_path, sqlite_url, request):
+    tests = {"t.sql": "-- test: a\nSELECT 1;\n", "fixtures/rows.sql": "INSERT INTO x VALUES (1);\n"}
+    project = make_project(tmp_path / "p", sqlite_url, request, tests)
+    result = cli(project, "test")
+    assert result.exit_code == 0, result.output
+    assert "tests/fixtures/rows.sql: no '-- test: NAME' block" in result.stderr
+    only = cli(project, "test", "--tests", "tests/fixtures")
+    assert only.exit_code == 1 and "error: no SQL tests in tests/fixtures/" in only.stderr
+
+
 def test_json_output(tmp_path, sqlite_url, request):
     tests = {
         "t.sql": "-- test: one\n-- expect: 1\nSELECT 1;\n-- test: two\n-- expect: 3\nSELECT 2;\n"
@@ -207,7 +217,6 @@ def test_json_output(tmp_path, sqlite_url, request):
         ),
         ({"t.sql": b"-- test: x\nSELECT 1;\n"}, ["--to", "7"], "--to 7: no migration has that"),
         ({"t.sql": b"-- test: x\nSELECT 1;\n"}, ["--to", "x1"], "--to: 'x1' is not a version"),
-        ({"notes.sql": b"SELECT 1;\n"}, [], "tests/notes.sql: no '-- test: NAME' block"),
         ({}, [], "no SQL tests in tests/"),
     ],
 )

@@ -31,31 +31,37 @@ class TestFolder:
     folder: Path
     seeds: tuple[SqlFile, ...]
     tests: tuple[SqlFile, ...]
+    ignored: tuple[str, ...] = ()  # SQL files that are neither kind of test (fixtures, notes)
 
 
 def discover(root: Path, folder: Path) -> TestFolder:
     """Seed files (`seed/*.sql`, by name) and test files (`**/*.sql`, `**/*.pg`, by path).
 
     A file with a `-- test:` comment holds built-in tests; otherwise a `.pg` file, or one that
-    calls plan(), no_plan() or runtests(), is a pgTAP file. Anything else is an error: a test
-    file that tests nothing is a mistake, not a pass.
+    calls plan(), no_plan() or runtests(), is a pgTAP file. Other SQL files (fixtures of other
+    test suites sharing the folder) are listed as ignored, for the caller to say so.
     """
     if not folder.is_dir():
         return TestFolder(folder, (), ())
     seed_dir = folder / SEED_FOLDER
     seeds = tuple(_read(root, p, "seed") for p in sorted(seed_dir.glob("*.sql")) if p.is_file())
-    tests = []
+    tests: list[SqlFile] = []
+    ignored: list[str] = []
     for path in sorted(folder.rglob("*"), key=lambda p: p.relative_to(folder).as_posix()):
-        relative = path.relative_to(folder)
+        inside = path.relative_to(folder).parts
         if (
             not path.is_file()
             or path.suffix.lower() not in SUFFIXES
-            or relative.parts[0] == SEED_FOLDER
-            or any(part.startswith(".") for part in relative.parts)
+            or inside[0] == SEED_FOLDER
+            or any(part.startswith(".") for part in inside)
         ):
             continue
-        tests.append(_classify(_read(root, path, "sql")))
-    return TestFolder(folder, seeds, tuple(tests))
+        file = _classify(_read(root, path, "sql"))
+        if file is None:
+            ignored.append(relative(root, path))
+        else:
+            tests.append(file)
+    return TestFolder(folder, seeds, tuple(tests), tuple(ignored))
 
 
 def _read(root: Path, path: Path, kind: Literal["sql", "pgtap", "seed"]) -> SqlFile:
@@ -79,15 +85,12 @@ def _read(root: Path, path: Path, kind: Literal["sql", "pgtap", "seed"]) -> SqlF
     return SqlFile(path, name, text, kind)
 
 
-def _classify(file: SqlFile) -> SqlFile:
+def _classify(file: SqlFile) -> SqlFile | None:
     if _TEST_DIRECTIVE.search(file.text):
         return file
     if file.path.suffix.lower() == ".pg" or _PGTAP_CALL.search(file.text):
         return SqlFile(file.path, file.name, file.text, "pgtap")
-    raise DbfleetError(
-        f"{file.name}: no '-- test: NAME' block and no pgTAP plan(): it tests nothing",
-        hint="start each test with a '-- test: NAME' comment (or move setup SQL to seed/)",
-    )
+    return None
 
 
 def relative(root: Path, path: Path) -> str:

@@ -52,6 +52,8 @@ def run_tests(
     dialect = dialect_for(engine)
     folder = project.root / options.folder
     found = discover(project.root, folder)
+    for name in found.ignored:
+        note(f"{name}: no '-- test: NAME' block and no pgTAP plan(): not a test file, skipped")
     scripts = [builtin.parse(f, dialect) for f in found.tests if f.kind == "sql"]
     pgtap_files = [f for f in found.tests if f.kind == "pgtap"]
     for seed in found.seeds:  # bad seed SQL is reported before any database is created
