@@ -80,3 +80,25 @@ def test_pgtap_files_on_another_engine_are_skipped_with_one_line(tmp_path, sqlit
     assert result.exit_code == 0, result.output
     assert "pgTAP runs on PostgreSQL only; this project uses SQLite" in result.stderr
     assert "1 passed, 0 failed, 0 error(s), 1 skipped" in result.stdout
+
+
+def test_a_server_without_pgtap_reports_the_files_as_errors_in_one_line(
+    tmp_path, pg_url, request, monkeypatch
+):
+    # The test server has pgTAP; a server without it answers `available` with False.
+    from dbfleet.sqltest import pgtap
+
+    monkeypatch.setattr(pgtap, "available", lambda conn: False)
+    project = make_project(
+        tmp_path / "p", pg_url, request, {"a.pg": "SELECT plan(1);\nSELECT pass('x');\n"}
+    )
+    junit = tmp_path / "junit.xml"
+    result = cli(project, "test", "--junit", str(junit))
+    assert result.exit_code == 1
+    notes = [line for line in result.stderr.splitlines() if "pgTAP" in line]
+    assert len(notes) == 1
+    assert "has no pgTAP extension: 1 pgTAP file(s) not run" in notes[0]
+    assert "apt-get install postgresql-15-pgtap" in notes[0]
+    assert "0 passed, 0 failed, 1 error(s), 0 skipped" in result.stdout
+    (suite,) = ET.parse(junit).getroot().findall("testsuite")
+    assert suite.get("errors") == "1"

@@ -153,7 +153,9 @@ def _run_pgtap(
     elif not pgtap.available(conn):
         problem = (
             "error",
-            f"the pgTAP extension is not installed on {conn.url.display}'s server",
+            "the PostgreSQL server"
+            + (f" at {conn.url.host}" if conn.url.host else "")
+            + " has no pgTAP extension",
         )
     if problem is None:
         pgtap.install(conn)
