@@ -6,6 +6,8 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from dbfleet.sqltest.expect import (
     Expectation,
@@ -138,3 +140,18 @@ def test_row_counts():
     mismatch = check_rows(Expectation(1, count=2), [(1,)])
     assert mismatch is not None and mismatch.summary == "expected 2 row(s), got 1"
     assert mismatch.details == "expected: 2 row(s)\nactual:   1 row(s)\n  1"
+
+
+_bare = (
+    st.text(st.characters(blacklist_characters="|'\r\n", blacklist_categories=("Cs",)), min_size=1)
+    .map(str.strip)
+    .filter(bool)
+)
+_quoted = st.text(st.characters(blacklist_characters="\r\n", blacklist_categories=("Cs",)))
+_value = st.one_of(_bare.map(Value), _quoted.map(lambda t: Value(t, quoted=True)))
+
+
+@given(st.lists(_value, min_size=1, max_size=6))
+def test_a_row_written_as_an_expectation_reads_back_the_same(values):
+    text = " | ".join(str(v) for v in values)
+    assert parse_row(text, "t.sql:1") == tuple(values)
