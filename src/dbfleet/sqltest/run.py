@@ -52,8 +52,14 @@ def run_tests(
     dialect = dialect_for(engine)
     folder = project.root / options.folder
     found = discover(project.root, folder)
+    run = TestRun(engine)
+
+    def say(line: str) -> None:  # notes go to the caller and into the report
+        run.notes.append(line)
+        note(line)
+
     for name in found.ignored:
-        note(f"{name}: no '-- test: NAME' block and no pgTAP plan(): not a test file, skipped")
+        say(f"{name}: no '-- test: NAME' block and no pgTAP plan(): not a test file, skipped")
     scripts = [builtin.parse(f, dialect) for f in found.tests if f.kind == "sql"]
     pgtap_files = [f for f in found.tests if f.kind == "pgtap"]
     for seed in found.seeds:  # bad seed SQL is reported before any database is created
@@ -70,14 +76,13 @@ def run_tests(
             hint="write tests/*.sql with '-- test: NAME' blocks (see `dbfleet test --help`), "
             "or pass --undo-check",
         )
-    run = TestRun(engine)
     if found.tests:
-        _run_suite(project, env, options, found, scripts, pgtap_files, run, note)
+        _run_suite(project, env, options, found, scripts, pgtap_files, run, say)
     if options.undo_check and not any(o.kind == "migrate" for o in run.outcomes):
         from dbfleet.schema.scratch import scratch_database
         from dbfleet.sqltest.undo import check_undo
 
-        note("undo check: migrating, undoing and migrating again, one version at a time")
+        say("undo check: migrating, undoing and migrating again, one version at a time")
         with scratch_database(project, engine) as url:
             run.outcomes += check_undo(
                 project,
@@ -127,7 +132,7 @@ def _run_suite(
             for script in scripts:
                 run.outcomes += builtin.run(conn, script)
             if pgtap_files:
-                run.outcomes += _run_pgtap(conn, pgtap_files, run, note)
+                run.outcomes += _run_pgtap(conn, pgtap_files, note)
 
 
 def _migrations_failed(message: str) -> Outcome:
@@ -142,7 +147,7 @@ def _migrations_failed(message: str) -> Outcome:
 
 
 def _run_pgtap(
-    conn: Connection, files: list[SqlFile], run: TestRun, note: Callable[[str], None]
+    conn: Connection, files: list[SqlFile], note: Callable[[str], None]
 ) -> list[Outcome]:
     problem = None
     if conn.dialect.name != pgtap.ENGINE:
@@ -162,9 +167,7 @@ def _run_pgtap(
         return [o for f in files for o in pgtap.run(conn, f)]
     status, reason = problem
     hint = "" if status == "skipped" else " (Debian/Ubuntu: apt-get install postgresql-15-pgtap)"
-    line = f"{reason}: {len(files)} pgTAP file(s) not run{hint}"
-    run.notes.append(line)
-    note(line)
+    note(f"{reason}: {len(files)} pgTAP file(s) not run{hint}")
     return [
         Outcome(
             name=f"{f.name} (pgTAP)",
