@@ -218,6 +218,7 @@ def test_json_output(tmp_path, sqlite_url, request):
         ({"t.sql": b"-- test: x\nSELECT 1;\n"}, ["--to", "7"], "--to 7: no migration has that"),
         ({"t.sql": b"-- test: x\nSELECT 1;\n"}, ["--to", "x1"], "--to: 'x1' is not a version"),
         ({}, [], "no SQL tests in tests/"),
+        ({"t.sql": b"-- test: x\nSELECT 1;\n"}, ["--junit", "t.sql/x.xml"], "cannot write it"),
     ],
 )
 def test_bad_input_is_one_clear_line_and_exit_1(
@@ -227,6 +228,7 @@ def test_bad_input_is_one_clear_line_and_exit_1(
     for name, data in files.items():
         (project / "tests").mkdir(exist_ok=True)
         (project / "tests" / name).write_bytes(data)
+    args = [a.replace("t.sql/", str(project / "tests" / "t.sql") + "/") for a in args]
     result = cli(project, "test", *args)
     assert result.exit_code == 1
     assert "Traceback" not in result.output

@@ -13,6 +13,7 @@ import typer
 
 from dbfleet.cli.app import Globals, app
 from dbfleet.cli.output import emit_json, emit_text, info
+from dbfleet.errors import ConfigError
 
 if TYPE_CHECKING:
     from dbfleet.sqltest.outcome import Outcome
@@ -86,24 +87,35 @@ def test_command(
     ] = "tests",
     json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
-    from dbfleet.cli.migrate import _version
     from dbfleet.config import load_project
+    from dbfleet.migrate.files import Version
     from dbfleet.sqltest.outcome import Summary, to_json, to_junit
     from dbfleet.sqltest.run import TestOptions, run_tests
 
     globals_: Globals = ctx.obj
     project = load_project(globals_.config, start=globals_.project_dir)
+    try:
+        version = Version.parse(to) if to is not None else None
+    except ValueError as exc:
+        raise ConfigError(f"--to: {exc}") from None
     options = TestOptions(
-        folder=tests, to=_version(to, "--to"), undo_check=undo_check, require_undo=require_undo
+        folder=tests, to=version, undo_check=undo_check, require_undo=require_undo
     )
+    if junit is not None:  # a report that cannot be written is found before the tests run
+        try:
+            junit.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"--junit {junit}: cannot write it: {exc.strerror}") from None
     started = time.perf_counter()
     with _sigterm_interrupts():
         result = run_tests(project, env, options, note=info)
     seconds = time.perf_counter() - started
     summary = Summary.of(result.outcomes)
     if junit is not None:
-        junit.parent.mkdir(parents=True, exist_ok=True)
-        junit.write_text(to_junit(result.outcomes), encoding="utf-8")
+        try:
+            junit.write_text(to_junit(result.outcomes), encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"--junit {junit}: cannot write it: {exc.strerror}") from None
     if json:
         emit_json(to_json(result.outcomes, engine=result.engine, notes=result.notes))
     else:
