@@ -37,9 +37,10 @@ class TestFolder:
 def discover(root: Path, folder: Path) -> TestFolder:
     """Seed files (`seed/*.sql`, by name) and test files (`**/*.sql`, `**/*.pg`, by path).
 
-    A file with a `-- test:` comment holds built-in tests; otherwise a `.pg` file, or one that
-    calls plan(), no_plan() or runtests(), is a pgTAP file. Other SQL files (fixtures of other
-    test suites sharing the folder) are listed as ignored, for the caller to say so.
+    A `.pg` file is a pgTAP file; a `.sql` file with a `-- test:` comment holds built-in tests,
+    and one without that calls plan(), no_plan() or runtests() is a pgTAP file. Other SQL files
+    (fixtures of other test suites sharing the folder) are listed as ignored, for the caller
+    to say so.
     """
     if not folder.is_dir():
         return TestFolder(folder, (), ())
@@ -86,11 +87,12 @@ def _read(root: Path, path: Path, kind: Literal["sql", "pgtap", "seed"]) -> SqlF
 
 
 def _classify(file: SqlFile) -> SqlFile | None:
+    pgtap = SqlFile(file.path, file.name, file.text, "pgtap")
+    if file.path.suffix.lower() == ".pg":
+        return pgtap  # whatever its comments say
     if _TEST_DIRECTIVE.search(file.text):
         return file
-    if file.path.suffix.lower() == ".pg" or _PGTAP_CALL.search(file.text):
-        return SqlFile(file.path, file.name, file.text, "pgtap")
-    return None
+    return pgtap if _PGTAP_CALL.search(file.text) else None
 
 
 def relative(root: Path, path: Path) -> str:

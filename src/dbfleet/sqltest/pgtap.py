@@ -142,8 +142,9 @@ def run(conn: Connection, file: SqlFile) -> list[Outcome]:
             try:
                 if _RETURNS_ROWS.match(code):
                     for row in conn.query(statement.text):
-                        for value in row[:1]:
-                            output += [(statement.line, t) for t in str(value).split("\n")]
+                        for value in row:  # TAP is text; other values are not TAP lines
+                            if isinstance(value, str):
+                                output += [(statement.line, t) for t in value.split("\n")]
                 else:
                     conn.execute(statement.text)
             except StatementError as exc:
