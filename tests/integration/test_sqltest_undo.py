@@ -89,3 +89,14 @@ def test_a_migration_that_fails_on_the_way_up_is_reported_not_raised(tmp_path, s
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert "ERR undo check: undo V3__audit.sql" in result.stdout
     assert "V3__audit.sql fails: V3__audit.sql:1: statement 1 failed" in result.stdout
+
+
+def test_a_wrong_undo_script_comes_with_the_statements_it_lacks(tmp_path, db_url, request):
+    pytest.importorskip("dbfleet.diff", reason="the diff engine lands on main separately")
+    wrong = {**UNDO, "U3__audit.sql": "ALTER TABLE accounts DROP COLUMN closed_on;\n"}
+    project = make_project(tmp_path / "p", db_url, request, {}, migrations=wrong)
+    result = cli(project, "test", "--undo-check")
+    assert result.exit_code == 1
+    assert "to restore it, U3__audit.sql would also have to run (dbfleet diff):" in result.stdout
+    fix = result.stdout.split("(dbfleet diff):", 1)[1].split("---", 1)[0]
+    assert "DROP TABLE" in fix and "audit" in fix, result.stdout
