@@ -33,11 +33,13 @@ def make_project(
     tests: dict[str, str],
     migrations: dict[str, str] | None = None,
     seed: dict[str, str] | None = None,
+    config: str = "",
 ) -> Path:
     """A project on db_url's engine whose scratch databases go to the same test server."""
     engine = parse_url(db_url).engine
     server = {"postgresql": "postgres_server", "mysql": "mysql_server"}.get(engine)
     extra = f'scratch_url = "{request.getfixturevalue(server)}"\n' if server else ""
+    extra += config
     project = write_project(root, db_url, MIGRATIONS if migrations is None else migrations, extra)
     for name, text in {**{f"seed/{k}": v for k, v in (seed or {}).items()}, **tests}.items():
         path = project / "tests" / name
@@ -189,6 +191,21 @@ def test_sql_files_that_are_not_tests_are_skipped_with_a_note(tmp_path, sqlite_u
     assert "tests/fixtures/rows.sql: no '-- test: NAME' block" in result.stderr
     only = cli(project, "test", "--tests", "tests/fixtures")
     assert only.exit_code == 1 and "error: no SQL tests in tests/fixtures/" in only.stderr
+
+
+def test_tests_and_seeds_see_the_placeholders_of_the_migrations(tmp_path, sqlite_url, request):
+    config = '\n[placeholders]\nowner = "ann"\n'
+    seed = {"01.sql": "INSERT INTO accounts (id, name) VALUES (1, '${owner}');\n"}
+    tests = {
+        "t.sql": "-- test: seeded with the placeholder\n-- expect: ${owner}\nSELECT name FROM accounts;\n"
+    }
+    project = make_project(tmp_path / "p", sqlite_url, request, tests, seed=seed, config=config)
+    result = cli(project, "test")
+    assert result.exit_code == 0, result.output
+    (project / "tests" / "t.sql").write_text("-- test: x\n-- expect: ${nope}\nSELECT 1;\n")
+    result = cli(project, "test")
+    assert result.exit_code == 1
+    assert "error: tests/t.sql:2: unknown placeholder ${nope}" in result.stderr
 
 
 def test_json_output(tmp_path, sqlite_url, request):

@@ -1,7 +1,7 @@
 -- Invoices and the reporting views (R__reporting_views.sql).
 
 -- test: the plans seeded by V2 are priced in the default currency
--- expect: team | 49 | EUR
+-- expect: team | 49 | ${default_currency}
 SELECT code, monthly_price, currency FROM plans WHERE code = 'team';
 
 -- test: invoice totals add up their lines

@@ -44,7 +44,7 @@ HELP = "\n\n".join(
             "VALUE is NULL, a number (49 = 49.00), true/false (also 1/0), 'quoted text' (exact) "
             "or bare text. Statements before the first `-- test:` run at the start of every test "
             "of the file. Each test runs in a transaction rolled back afterwards (MariaDB commits"
-            " DDL implicitly)."
+            " DDL implicitly). ${name} placeholders are filled in as in migrations."
         ),
         (
             "pgTAP tests (PostgreSQL with the pgtap extension): *.pg files, or .sql files that "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from dbfleet.config import Environment, Project
@@ -13,6 +13,7 @@ from dbfleet.dburl import DatabaseUrl
 from dbfleet.engines.base import Connection, Dialect, Statement, StatementError
 from dbfleet.errors import DbfleetError, MigrationFailed, SplitError
 from dbfleet.migrate.files import Version
+from dbfleet.migrate.placeholders import fill
 from dbfleet.sqltest import builtin, pgtap
 from dbfleet.sqltest.discover import SqlFile, TestFolder, discover, relative
 from dbfleet.sqltest.outcome import Outcome
@@ -51,7 +52,7 @@ def run_tests(
     engine = env.url.engine if env else project.engine_name()
     dialect = dialect_for(engine)
     folder = project.root / options.folder
-    found = discover(project.root, folder)
+    found = _with_placeholders(project, env, discover(project.root, folder))
     run = TestRun(engine)
 
     def say(line: str) -> None:  # notes go to the caller and into the report
@@ -193,6 +194,23 @@ def _load_seed(conn: Connection, seed: SqlFile) -> None:
                     f"{seed.name}:{line}: seed statement failed: {exc.message}",
                     hint="no test was run; fix the seed file",
                 ) from None
+
+
+def _with_placeholders(project: Project, env: Environment | None, found: TestFolder) -> TestFolder:
+    """Tests and seeds see the ${name} placeholders the migrations see (same values, same
+    rules: an unknown one is an error naming file and line)."""
+    if not project.placeholder_replacement:
+        return found
+    values = env.placeholders if env else project.placeholders
+
+    def filled(file: SqlFile) -> SqlFile:
+        return replace(file, text=fill(file.text, values, file.name))
+
+    return replace(
+        found,
+        seeds=tuple(filled(f) for f in found.seeds),
+        tests=tuple(filled(f) for f in found.tests),
+    )
 
 
 def _split(dialect: Dialect, file: SqlFile) -> list[Statement]:
