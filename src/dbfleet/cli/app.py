@@ -65,5 +65,6 @@ from dbfleet.cli import diff as _diff  # noqa: E402  (registers commands on `app
 from dbfleet.cli import inspect as _inspect  # noqa: E402
 from dbfleet.cli import migrate as _migrate  # noqa: E402
 from dbfleet.cli import project as _project  # noqa: E402
+from dbfleet.cli import sqltest as _sqltest  # noqa: E402, F401
 
 __all__ = ["Globals", "_diff", "_inspect", "_migrate", "_project", "app"]

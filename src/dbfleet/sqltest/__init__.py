@@ -1,0 +1,1 @@
+"""`dbfleet test`: SQL tests (built-in and pgTAP) and the undo check, in a scratch database."""
