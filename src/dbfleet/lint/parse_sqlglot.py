@@ -68,10 +68,35 @@ class SqlglotParser:
         except sqlite3.Error as exc:
             message = str(exc)
             if any(marker in message for marker in _SQLITE_SYNTAX):
-                return SyntaxProblem(message, _near(text, message))
+                return SyntaxProblem(message, self._near(text, message))
         except ValueError as exc:  # NUL characters
             return SyntaxProblem(str(exc), 0)
         return None
+
+    def _near(self, text: str, message: str) -> int:
+        """Where the token SQLite stopped at ('near "frm": syntax error') stands.
+
+        The token may occur earlier too: the first occurrence whose prefix of the statement
+        already fails with the same message is the one."""
+        assert self._sqlite is not None
+        if "incomplete input" in message:
+            return len(text.rstrip())
+        if 'near "' not in message:
+            return 0
+        token = message.split('near "', 1)[1].rsplit('"', 1)[0]
+        found = text.find(token)
+        first, tries = found, 0
+        while found >= 0 and tries < 50:  # a 10 MB statement must not take minutes
+            tries += 1
+            try:
+                self._sqlite.execute("EXPLAIN " + text[: found + len(token)])
+            except sqlite3.Error as exc:
+                if str(exc) == message:
+                    return found
+            except (sqlite3.Warning, ValueError):
+                pass
+            found = text.find(token, found + 1)
+        return max(first, 0)
 
     def _column(self, node: exp.ColumnDef) -> Column:
         kind = node.args.get("kind")
@@ -284,18 +309,6 @@ def _problem(exc: ParseError | TokenError, text: str) -> SyntaxProblem:
         message = str(first.get("description") or exc).split("\n")[0]
         return SyntaxProblem(message, min(offset, len(text)))
     return SyntaxProblem(str(exc).split("\n")[0], 0)
-
-
-def _near(text: str, message: str) -> int:
-    """SQLite names the token it stopped at ('near "frm": syntax error'); point at it."""
-    if 'near "' in message:
-        token = message.split('near "', 1)[1].rsplit('"', 1)[0]
-        found = text.find(token)
-        if found >= 0:
-            return found
-    if "incomplete input" in message:
-        return len(text.rstrip())
-    return 0
 
 
 def parser(engine: str) -> SqlglotParser:
