@@ -32,10 +32,13 @@ class TableSize:
 
 
 def _human(n: int, units: tuple[str, ...]) -> str:
+    """12345678 -> "12 M", 1500 -> "1.5 k", 999 -> "999"."""
     value = float(n)
     for unit in units:
-        if abs(value) < 1000 or unit == units[-1]:
-            return f"{value:.0f}{unit}" if unit == "" or value >= 10 else f"{value:.1f}{unit}"
+        if abs(value) < 999.5 or unit == units[-1]:
+            if unit == "" or value >= 10:
+                return f"{value:.0f}{unit}"
+            return f"{value:.1f}".removesuffix(".0") + unit
         value /= 1000
     return str(n)
 
