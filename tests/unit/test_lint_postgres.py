@@ -204,3 +204,23 @@ def test_repeatable_migrations_must_be_rerunnable(tmp_path):
 def test_migration_folder_files_with_wrong_names_are_reported(tmp_path):
     result = lint_project(tmp_path, {"V1__a.sql": INVOICES, "create_stuff.sql": "SELECT 1;"})
     assert only(result, "DF705").path == "migrations/create_stuff.sql"
+
+
+@pytest.mark.parametrize(
+    ("sql", "code"),
+    [
+        ("ALTER TABLE invoices DETACH PARTITION invoices_2020;", "DF215"),
+        ("CREATE TABLE " + "x" * 70 + " (id bigint PRIMARY KEY);", "DF609"),
+    ],
+)
+def test_more_squawk_rules(tmp_path, sql, code):
+    assert code in codes(lint_after_invoices(tmp_path, "SET lock_timeout = '2s';\n" + sql + "\n"))
+
+
+def test_opt_in_rules_statement_timeout_enum_order_and_drop_object(tmp_path):
+    extra = '[lint]\nenable = ["DF505", "DF610", "DF405"]\n'
+    sql = (
+        "SET lock_timeout = '2s';\nALTER TABLE invoices ADD COLUMN a text;\n"
+        "ALTER TYPE mood ADD VALUE 'meh';\nDROP VIEW totals;\n"
+    )
+    assert codes(lint_after_invoices(tmp_path, sql, extra=extra)) == ["DF505", "DF610", "DF405"]

@@ -31,6 +31,8 @@ class Hit:
 class FileFacts:
     kind: str | None  # "V", "U", "R" or None for a plain script
     lock_timeout_settings: frozenset[str]  # empty: the engine has no lock timeout to set
+    statement_timeout_settings: frozenset[str]
+    max_identifier: int | None  # longer names are truncated (PostgreSQL) or refused
     naming: Mapping[str, re.Pattern[str]]  # object kind (table, index, constraint) -> pattern
 
 
@@ -50,6 +52,7 @@ _LOCKING = frozenset(
         "lock_table",
         "drop_table",
         "vacuum_full",
+        "detach_partition",
         "cluster",
         "reindex",
     ]
@@ -70,6 +73,8 @@ def check_file(
     in_transaction = False
     timeout_set = not facts.lock_timeout_settings
     timeout_reported = False
+    statement_timeout_set = not facts.statement_timeout_settings
+    statement_timeout_reported = False
     created_here: set[str] = set()
     indexes_here: set[str] = set()
     dropped_here: set[str] = set()
@@ -87,10 +92,17 @@ def check_file(
             new = table in created_here or state.is_new(table)
             if kind == "set" and op.setting in facts.lock_timeout_settings:
                 timeout_set = True
+            if kind == "set" and op.setting in facts.statement_timeout_settings:
+                statement_timeout_set = True
             locks = kind in _LOCKING and not new and not op.concurrent
             if locks and not timeout_set and not timeout_reported:
                 timeout_reported = True
                 ctx.hit("DF501", f"{_verb(op)} without a lock_timeout set before it")
+            late = kind in _LOCKING and not new and not statement_timeout_set
+            if late and not statement_timeout_reported:
+                statement_timeout_reported = True
+                ctx.hit("DF505", f"{_verb(op)} without a statement_timeout set before it")
+            _identifier_length(ctx, facts)
             if kind == "begin":
                 if in_transaction:
                     ctx.hit("DF303", "BEGIN inside an open transaction")
@@ -253,6 +265,12 @@ def _rules(
         ctx.hit("DF210", "REINDEX without CONCURRENTLY blocks writes")
     elif kind == "lock_table":
         ctx.hit("DF211", f"LOCK TABLE {table or ''}".rstrip())
+    elif kind == "detach_partition" and op.concurrent is False:
+        ctx.hit("DF215", f"DETACH PARTITION {op.name} without CONCURRENTLY locks {table}{size}")
+    elif kind == "add_enum_value" and not op.has_where:
+        ctx.hit("DF610", f"ADD VALUE '{op.name}' without BEFORE or AFTER")
+    elif kind == "drop_other" and op.object_kind not in ("index",):
+        ctx.hit("DF405", f"DROP {(op.object_kind or 'object').upper()} {op.name or ''}".rstrip())
     elif kind in ("create_domain_constraint", "alter_domain_add_constraint"):
         ctx.hit("DF213", "CHECK constraint on a domain")
     elif kind == "create_view":
@@ -292,6 +310,25 @@ def _column_conventions(ctx: _Ctx, col: Column) -> None:
         ctx.hit("DF606", f"column {col.name} is serial; prefer an identity column", at)
     if col.family == "char":
         ctx.hit("DF607", f"column {col.name} is char({col.length or 1})", at)
+
+
+def _identifier_length(ctx: _Ctx, facts: FileFacts) -> None:
+    op, limit = ctx.op, facts.max_identifier
+    if limit is None or not op.kind.startswith(("create_", "add_", "rename_")):
+        return
+    names = [op.table if op.kind in ("create_table", "create_view") else None, op.new_name]
+    if op.kind in ("create_index", "add_constraint"):
+        names.append(op.name)
+    names += [c.name for c in op.columns] + ([op.column.name] if op.column else [])
+    # PostgreSQL's parser has already truncated long names: it reports the full ones apart.
+    names += [value for key, value in op.extra if key == "long_name"]
+    for name in names:
+        if name and len(name.encode()) > limit:
+            ctx.hit(
+                "DF609",
+                f"identifier {name[:20]}... is {len(name.encode())} bytes; the "
+                f"engine keeps {limit}",
+            )
 
 
 def _naming(ctx: _Ctx, facts: FileFacts, what: str, name: str | None) -> None:

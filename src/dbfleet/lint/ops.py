@@ -81,6 +81,6 @@ KINDS = frozenset(
     rename_column alter_column_type set_not_null drop_not_null add_constraint drop_schema
     drop_database truncate delete update vacuum_full cluster reindex lock_table begin commit
     rollback set create_domain_constraint alter_domain_add_constraint create_view create_other
-    drop_other other
+    drop_other detach_partition add_enum_value other
     """.split()  # noqa: SIM905 (a word list reads better as text)
 )

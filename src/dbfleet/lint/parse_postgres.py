@@ -175,6 +175,14 @@ def _alter_table(stmt: Any) -> Iterator[Op]:
             yield Op("set_not_null", table=table, name=str(cmd.name), offset=at)
         elif sub == AT.AT_DropNotNull:
             yield Op("drop_not_null", table=table, name=str(cmd.name), offset=at)
+        elif sub == AT.AT_DetachPartition:
+            yield Op(
+                "detach_partition",
+                table=table,
+                name=_name(cmd.def_.name),
+                offset=at,
+                concurrent=bool(cmd.def_.concurrent),
+            )
         elif sub in (AT.AT_AddConstraint,):
             con = cmd.def_
             yield Op(
@@ -310,6 +318,11 @@ def _ops(stmt: Any) -> Iterator[Op]:
         yield Op("create_other", or_replace=bool(stmt.replace), object_kind="routine")
     elif isinstance(stmt, ast.CreateSeqStmt | ast.CreateSchemaStmt | ast.CreateExtensionStmt):
         yield Op("create_other", if_not_exists=bool(stmt.if_not_exists), object_kind="object")
+    elif isinstance(stmt, ast.AlterEnumStmt):
+        if stmt.newVal is not None and stmt.oldVal is None:
+            yield Op("add_enum_value", name=str(stmt.newVal), has_where=bool(stmt.newValNeighbor))
+        else:
+            yield Op("other")
     elif isinstance(stmt, ast.CompositeTypeStmt | ast.CreateEnumStmt):
         yield Op("create_other", object_kind="type")
     else:
@@ -344,6 +357,34 @@ def _drop(stmt: Any) -> Iterator[Op]:
             )
 
 
+_NAMEDATALEN = 63
+
+
+def _long_names(text: str, op: Op, raw: Any) -> Op:
+    """The names PostgreSQL truncated to 63 bytes, read back from the source at the positions
+    the parser gives (the tree only holds the truncated name)."""
+    found = []
+    spots = [(raw.relation, raw.relation.relname)] if isinstance(raw, ast.CreateStmt) else []
+    elements = raw.tableElts if isinstance(raw, ast.CreateStmt) else ()
+    spots += [(e, e.colname) for e in elements or () if isinstance(e, ast.ColumnDef)]
+    for node, name in spots:
+        if len(str(name).encode()) < _NAMEDATALEN:
+            continue
+        start = _loc(node, -1)
+        if start < 0:
+            continue
+        end = start
+        while end < len(text) and (text[end].isalnum() or text[end] in "_$"):
+            end += 1
+        if len(text[start:end].encode()) > _NAMEDATALEN:
+            found.append(("long_name", text[start:end]))
+    if not found:
+        return op
+    from dataclasses import replace
+
+    return replace(op, extra=op.extra + tuple(found))
+
+
 class PostgresParser:
     def parse(self, text: str) -> Parsed:
         try:
@@ -354,7 +395,11 @@ class PostgresParser:
                 offset = len(text.rstrip())
             return Parsed(problem=SyntaxProblem(str(exc.args[0]), max(offset, 0)))
         # Node locations count from the start of `text`, whatever statement they are in.
-        return Parsed(tuple(op for raw in raws for op in _ops(raw.stmt)))
+        ops = []
+        for raw in raws:
+            for op in _ops(raw.stmt):
+                ops.append(_long_names(text, op, raw.stmt) if op.kind == "create_table" else op)
+        return Parsed(tuple(ops))
 
 
 def parser(engine: str) -> PostgresParser:

@@ -263,7 +263,7 @@ RULES: tuple[Rule, ...] = (
         W,
         "VACUUM FULL and CLUSTER rewrite the table under an ACCESS EXCLUSIVE lock.",
         "Use pg_repack (or plain VACUUM) outside migrations.",
-        (),
+        ("prefer-repack",),
     ),
     _r(
         "DF210",
@@ -312,6 +312,17 @@ RULES: tuple[Rule, ...] = (
         "Adding a STORED generated column rewrites the whole table under an ACCESS EXCLUSIVE lock.",
         "Add a plain column, fill it with a trigger and a batched backfill.",
         (),
+    ),
+    _r(
+        "DF215",
+        "detach-partition-without-concurrently",
+        "locking",
+        W,
+        """DETACH PARTITION without CONCURRENTLY takes an ACCESS EXCLUSIVE lock on the
+        partitioned table, blocking reads and writes of every partition.""",
+        "ALTER TABLE ... DETACH PARTITION ... CONCURRENTLY (PostgreSQL 14+), in a migration of "
+        "its own.",
+        ("require-concurrent-partition-detach",),
     ),
     # --- transactions --------------------------------------------------------------------------
     _r(
@@ -387,6 +398,26 @@ RULES: tuple[Rule, ...] = (
         ("ban-drop-not-null", "backward-incompatible"),
     ),
     _r(
+        "DF405",
+        "drop-object",
+        "backwards compatibility",
+        W,
+        """Dropping a view, function, type, sequence, trigger or other object breaks running
+        application versions that still use it.""",
+        "Stop using the object in the application first; drop it in a later release.",
+        (
+            "ban-drop-view",
+            "ban-drop-function",
+            "ban-drop-type",
+            "ban-drop-sequence",
+            "ban-drop-domain",
+            "ban-drop-trigger",
+            "ban-drop-extension",
+            "backward-incompatible",
+        ),
+        enabled=False,
+    ),
+    _r(
         "DF404",
         "drop-used-by-view",
         "backwards compatibility",
@@ -406,7 +437,19 @@ RULES: tuple[Rule, ...] = (
        while it waits every other query queues behind it: one slow report stops the
        application. A lock_timeout makes the migration fail fast instead, to be retried.""",
         "SET lock_timeout = '2s'; (and statement_timeout) at the top of the migration.",
-        ("require-timeout-settings",),
+        ("require-timeout-settings", "require-lock-timeout"),
+    ),
+    _r(
+        "DF505",
+        "missing-statement-timeout",
+        "robustness",
+        W,
+        """Without a statement_timeout a locking statement that runs long (a rewrite, a scan)
+        holds its lock for as long as it takes, and the application waits with it.""",
+        "SET statement_timeout = '5s'; at the top of the migration (CONCURRENTLY statements "
+        "may need a larger value).",
+        ("require-statement-timeout", "require-timeout-settings"),
+        enabled=False,
     ),
     _r(
         "DF502",
@@ -516,6 +559,27 @@ RULES: tuple[Rule, ...] = (
         (),
     ),
     # --- hygiene -------------------------------------------------------------------------------
+    _r(
+        "DF609",
+        "identifier-too-long",
+        "conventions",
+        W,
+        """The name is longer than the engine keeps: PostgreSQL silently truncates it to 63
+        bytes (two long names can become the same), MariaDB refuses it.""",
+        "Use a shorter name.",
+        ("identifier-too-long",),
+    ),
+    _r(
+        "DF610",
+        "enum-value-without-position",
+        "conventions",
+        INFO,
+        "ALTER TYPE ... ADD VALUE without BEFORE or AFTER appends the value at the end, which "
+        "changes how the enum sorts only by accident of history.",
+        "Say where the value goes: ADD VALUE 'x' AFTER 'y'.",
+        ("require-enum-value-ordering",),
+        enabled=False,
+    ),
     _r(
         "DF701",
         "missing-undo",

@@ -27,12 +27,19 @@ _SUPPRESSION = re.compile(
     r"--[ \t]*dbfleet:ignore(?![\w-])[ \t]*(?P<codes>[\w-]+(?:[ \t]*,[ \t]*[\w-]+)*)?"
     r"(?P<reason>[^\n]*)"
 )
-# Lock-timeout settings per engine (data): SQLite has none.
+# Per-engine facts as data: lock and statement timeout settings (SQLite has none), and the
+# identifier length the engine keeps.
 _TIMEOUT_SETTINGS = {
     "postgresql": frozenset({"lock_timeout"}),
     "mysql": frozenset({"lock_wait_timeout", "innodb_lock_wait_timeout"}),
     "sqlite": frozenset(),
 }
+_STATEMENT_TIMEOUT_SETTINGS = {
+    "postgresql": frozenset({"statement_timeout"}),
+    "mysql": frozenset({"max_statement_time", "max_execution_time"}),
+    "sqlite": frozenset(),
+}
+_MAX_IDENTIFIER = {"postgresql": 63, "mysql": 64, "sqlite": None}
 
 
 @dataclass
@@ -109,6 +116,11 @@ def lint(project: Project, options: Options) -> LintResult:
         parser_for(engine),
         engine,
     )
+    if not options.paths and not any(loc.is_dir() for loc in project.locations):
+        raise ConfigError(
+            f"migration location {project.locations[0]} does not exist",
+            hint="create it, fix [migrations] locations in dbfleet.toml, or pass files to lint",
+        )
     scripts, misnamed = _discover(project)
     by_path = {s.path: s for s in scripts}
     explicit = _explicit(project, options.paths, by_path) if options.paths else None
@@ -267,7 +279,13 @@ def _lint_file(run: _Run, script: Script, state: SchemaState) -> None:
             continue
         ops = tuple(replace(op, offset=op.offset + item.start) for op in result.ops)
         parsed.append(StatementOps(index, ops, run.dialect.requires_no_transaction(item.statement)))
-    facts = FileFacts(script.kind, _TIMEOUT_SETTINGS[run.engine], run.settings.naming)
+    facts = FileFacts(
+        script.kind,
+        _TIMEOUT_SETTINGS[run.engine],
+        _STATEMENT_TIMEOUT_SETTINGS[run.engine],
+        _MAX_IDENTIFIER[run.engine],
+        run.settings.naming,
+    )
     hits = check_file(parsed, facts, state, "new" if script.pending else "existing")
     if not script.linted:
         return
