@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from migrate_bench import generate, write_project  # noqa: E402
+from migrate_bench import generate, write_project
 
 
 def wall(cmd: list[str], cwd: Path, repeat: int) -> tuple[float, int, str]:
