@@ -13,7 +13,9 @@ if TYPE_CHECKING:
     from dbfleet.lint.findings import LintResult
     from dbfleet.lint.rules import Rule
 
-SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+SCHEMA = (
+    "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+)
 _LEVEL = {"error": "error", "warning": "warning", "info": "note"}
 
 
