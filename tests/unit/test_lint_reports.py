@@ -13,6 +13,7 @@ from dbfleet.lint.schema import TableSize
 from tests.lint_support import lint_project
 from tests.support import cli
 
+# The OASIS SARIF 2.1.0 schema (errata01, os), vendored verbatim: tests run without network.
 SCHEMA = Path(__file__).parent.parent / "fixtures" / "lint" / "sarif-schema-2.1.0.json"
 FILES = {
     "V1__a.sql": "CREATE TABLE a (id bigint PRIMARY KEY, note text);\n",
@@ -85,13 +86,21 @@ def test_sarif_is_2_1_0_with_every_rule_and_each_finding(result):
     assert by_rule["DF201"]["suppressions"][0]["justification"] == "tiny table"
 
 
-@pytest.mark.skipif(not SCHEMA.exists(), reason="the SARIF 2.1.0 schema is not vendored")
 def test_sarif_validates_against_the_official_schema(result):
     import jsonschema
 
-    jsonschema.validate(
-        json.loads(report.render_sarif_report(result)), json.loads(SCHEMA.read_text())
-    )
+    schema = json.loads(SCHEMA.read_text())
+    assert schema["$id"].endswith("/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json")
+    jsonschema.Draft7Validator(schema).validate(json.loads(report.render_sarif_report(result)))
+
+
+def test_the_schema_check_would_catch_a_broken_log(result):
+    import jsonschema
+
+    log = json.loads(report.render_sarif_report(result))
+    log["runs"][0]["results"][0]["level"] = "fatal"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(log, json.loads(SCHEMA.read_text()))
 
 
 def test_explain_and_list_rules_via_the_cli(tmp_path):
