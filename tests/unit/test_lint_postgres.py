@@ -224,3 +224,13 @@ def test_opt_in_rules_statement_timeout_enum_order_and_drop_object(tmp_path):
         "ALTER TYPE mood ADD VALUE 'meh';\nDROP VIEW totals;\n"
     )
     assert codes(lint_after_invoices(tmp_path, sql, extra=extra)) == ["DF505", "DF610", "DF405"]
+
+
+def test_placeholders_are_linted_as_names_and_positions_stay_exact(tmp_path):
+    sql = "SET lock_timeout = '1s';\nCREATE INDEX ON ${schema}.invoices (total); ALTER TABLE ${schema}.invoices DROP COLUMN note;\n"
+    result = lint_after_invoices(tmp_path, sql)
+    assert [(f.code, f.line, f.column) for f in result.active] == [
+        ("DF201", 2, 17),
+        ("DF102", 2, 57),
+    ]
+    assert "${schema}" in result.active[0].source_line

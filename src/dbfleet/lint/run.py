@@ -255,11 +255,24 @@ def _read(run: _Run, script: Script) -> str | None:
     return text
 
 
+def _stand_ins(text: str) -> str:
+    """${name} placeholders replaced by identifiers of the same length (`${schema}` ->
+    `__schema_`), so the parser sees SQL and every position still matches the file."""
+    from dbfleet.migrate.placeholders import _PLACEHOLDER  # the one placeholder syntax
+
+    def stand_in(match: re.Match[str]) -> str:
+        name = re.sub(r"\W", "_", match["name"])
+        return ("__" + name).ljust(len(match[0]), "_")
+
+    return _PLACEHOLDER.sub(stand_in, text) if "${" in text else text
+
+
 def _lint_file(run: _Run, script: Script, state: SchemaState) -> None:
-    text = _read(run, script)
-    if text is None:
+    original = _read(run, script)
+    if original is None:
         return
-    lines = Lines(text)
+    lines = Lines(original)
+    text = _stand_ins(original) if run.project.placeholder_replacement else original
     try:
         statements = run.dialect.split(text)
     except SplitError as exc:
@@ -299,7 +312,7 @@ def _lint_file(run: _Run, script: Script, state: SchemaState) -> None:
         codes_at.setdefault(hit.statement if hit.statement is not None else -1, []).append(
             run.findings[before]
         )
-    _suppress(run, script, text, lines, located, codes_at)
+    _suppress(run, script, original, lines, located, codes_at)
 
 
 def _suppress(
