@@ -96,3 +96,13 @@ def test_naming_patterns(tmp_path):
 def test_bad_settings_are_one_clear_error(tmp_path, extra, message):
     with pytest.raises(ConfigError, match=message.replace("(", r"\(")):
         lint_project(tmp_path, {"V1__a.sql": TABLE}, extra=extra)
+
+
+def test_sqlfluff_style_findings_join_the_report_with_the_projects_own_settings(tmp_path):
+    pytest.importorskip("sqlfluff")
+    (tmp_path / ".sqlfluff").write_text("[sqlfluff]\nmax_line_length = 40\n")
+    files = {"V1__a.sql": "CREATE TABLE a (id bigint PRIMARY KEY, note text, other text);\n"}
+    result = lint_project(tmp_path, files, extra="[lint]\nsqlfluff = true\n")
+    style = [f for f in result.active if f.code == "DF801"]
+    assert any(f.message.startswith("LT05: Line is too long") and f.line == 1 for f in style)
+    assert not result.failed  # style findings are warnings

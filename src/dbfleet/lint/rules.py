@@ -629,6 +629,16 @@ RULES: tuple[Rule, ...] = (
         "Rename it to V<version>__<description>.sql (or U..., R__...), or move it elsewhere.",
         (),
     ),
+    # --- style (optional) ----------------------------------------------------------------------
+    _r(
+        "DF801",
+        "sqlfluff",
+        "style",
+        W,
+        """A sqlfluff rule, with the project's own .sqlfluff settings ([lint] sqlfluff = true).
+        The message starts with sqlfluff's rule code; `sqlfluff rules` explains it.""",
+        "Follow the style rule, or change it in .sqlfluff (sqlfluff's `-- noqa` comments work).",
+    ),
 )
 
 BY_CODE: dict[str, Rule] = {r.code: r for r in RULES}

@@ -149,6 +149,8 @@ def lint(project: Project, options: Options) -> LintResult:
     for script in _in_order(scripts):
         _lint_file(run, script, state)
     _hygiene(run, scripts, changes, history)
+    if run.settings.sqlfluff:
+        _style(run, [s for s in scripts if s.linted])
     findings = _configure(run.settings, run.findings)
     return LintResult(
         files=tuple(s.shown for s in _in_order(scripts) if s.linted),
@@ -364,6 +366,26 @@ def _suppress(
                     suppressed = replace(finding, suppressed_by=reason or "(no reason)")
                     run.findings[position] = suppressed
                     codes_at[index][codes_at[index].index(finding)] = suppressed
+
+
+def _style(run: _Run, scripts: list[Script]) -> None:
+    from dbfleet.lint.style import style_problems
+
+    by_path = {s.path: s for s in scripts}
+    for path, line, column, message in style_problems(run.project.root, run.engine, list(by_path)):
+        script = by_path.get(path)
+        if script is not None:
+            run.add(script, "DF801", message, None, 0, line)
+            source = _source_line(path, line)
+            run.findings[-1] = replace(run.findings[-1], column=column, source_line=source)
+
+
+def _source_line(path: Path, number: int) -> str:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return ""
+    return lines[number - 1][:200] if 0 < number <= len(lines) else ""
 
 
 def _configure(settings: LintSettings, findings: list[Finding]) -> list[Finding]:
