@@ -234,3 +234,12 @@ def test_placeholders_are_linted_as_names_and_positions_stay_exact(tmp_path):
         ("DF102", 2, 57),
     ]
     assert "${schema}" in result.active[0].source_line
+
+
+def test_undo_scripts_may_drop_what_their_migration_added(tmp_path):
+    files = {
+        "V1__a.sql": INVOICES,
+        "V2__b.sql": "SET lock_timeout = '1s';\nALTER TABLE invoices ADD COLUMN due date;\n",
+        "U2__b.sql": "SET lock_timeout = '1s';\nALTER TABLE invoices DROP COLUMN due;\nCREATE INDEX ON invoices (total);\n",
+    }
+    assert codes(lint_project(tmp_path, files), "U2__b.sql") == ["DF201"]  # locking still counts
