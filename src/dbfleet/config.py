@@ -13,7 +13,7 @@ from typing import Any
 
 from dbfleet.dburl import DatabaseUrl, parse_url
 from dbfleet.errors import ConfigError
-from dbfleet.lint.settings import LINT_KEYS
+from dbfleet.lint.keys import LINT_KEYS
 from dbfleet.secrets import register_secret
 
 CONFIG_NAME = "dbfleet.toml"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,27 +13,6 @@ from dbfleet.lint.findings import Severity
 from dbfleet.lint.rules import RULES, find_rule
 
 _NAMING_KINDS = ("table", "index", "constraint")
-
-
-def _any(value: Any, where: str) -> Any:
-    return value  # checked by settings_from, where the rule catalogue is known
-
-
-def _bool(value: Any, where: str) -> bool:
-    if not isinstance(value, bool):
-        raise ConfigError(f"{where} must be true or false, not {value!r}")
-    return value
-
-
-# Keys of [lint]; config.py validates the section's shape with these.
-LINT_KEYS: dict[str, Callable[[Any, str], Any]] = {
-    "enable": _any,
-    "disable": _any,
-    "severity": _any,
-    "naming": _any,
-    "overrides": _any,
-    "sqlfluff": _bool,
-}
 
 
 @dataclass(frozen=True)
