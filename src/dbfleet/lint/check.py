@@ -216,6 +216,11 @@ def _rules(
                 ctx.hit("DF212", f"NOT NULL column {added.name} without a default on {table}{size}")
             if added.volatile_default:
                 ctx.hit("DF207", f"volatile default for {added.name} rewrites {table}{size}")
+            if added.primary_key:
+                ctx.hit(
+                    "DF208",
+                    f"PRIMARY KEY column {added.name} builds its index under lock on {table}{size}",
+                )
             if added.stored_generated:
                 ctx.hit("DF214", f"stored generated column {added.name} rewrites {table}{size}")
         if facts.kind == "R" and not op.if_not_exists:
