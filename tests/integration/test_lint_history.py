@@ -107,3 +107,22 @@ def test_env_version_lower_than_applied(tmp_path, sqlite_url):
         "DF702 version-lower-than-latest] version 3 is not applied but lower than the latest applied one (5)"
         in result.stdout
     )
+
+
+@pytest.mark.mysql
+def test_mariadb_env_sizes_come_from_information_schema(tmp_path, mysql_url):
+    project = write_project(
+        tmp_path / "p",
+        mysql_url,
+        {"V1__a.sql": "CREATE TABLE a (id BIGINT PRIMARY KEY, x TEXT);\n"},
+    )
+    assert cli(project, "migrate").exit_code == 0
+    (project / "migrations" / "V2__b.sql").write_text(
+        "SET lock_wait_timeout = 5;\nALTER TABLE a DROP COLUMN x;\n"
+    )
+    result = cli(project, "lint", "--env", "dev", "--json")
+    import json
+
+    (finding,) = json.loads(result.stdout)["findings"]
+    assert finding["code"] == "DF102"
+    assert finding["message"].startswith("DROP COLUMN x deletes the column's data in a (0 rows, ")

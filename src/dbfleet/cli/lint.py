@@ -44,6 +44,7 @@ def lint(
         str | None, typer.Option("--explain", help="Explain a rule (DF201 or its name) and exit.")
     ] = None,
     list_rules: Annotated[bool, typer.Option("--list-rules", help="List every rule.")] = False,
+    json: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
 ) -> None:
     """Check migrations with the engine's own parser and schema-aware safety rules.
 
@@ -62,6 +63,8 @@ def lint(
             )
         emit_text(text)
         return
+    if json:
+        format = "json"
     if format not in FORMATS:
         raise ConfigError(f"--format {format}: unknown format", hint="use " + ", ".join(FORMATS))
     from dbfleet.config import load_project
