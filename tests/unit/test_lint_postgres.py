@@ -244,3 +244,23 @@ def test_undo_scripts_may_drop_what_their_migration_added(tmp_path):
         "U2__b.sql": "SET lock_timeout = '1s';\nALTER TABLE invoices DROP COLUMN due;\nCREATE INDEX ON invoices (total);\n",
     }
     assert codes(lint_project(tmp_path, files), "U2__b.sql") == ["DF201"]  # locking still counts
+
+
+def test_dropping_a_column_a_view_reads_is_flagged_and_other_columns_are_not(tmp_path):
+    files = {
+        "V1__a.sql": INVOICES + "CREATE VIEW totals AS SELECT sum(i.total) FROM invoices i;\n",
+        "V2__b.sql": "SET lock_timeout = '1s';\nALTER TABLE invoices DROP COLUMN total;\nALTER TABLE invoices DROP COLUMN note;\n",
+    }
+    result = lint_project(tmp_path, files)
+    assert [(f.line, f.message) for f in result.active if f.code == "DF404"] == [
+        (2, "column invoices.total is used by view totals")
+    ]
+
+
+@pytest.mark.parametrize("engine", ["postgresql", "sqlite"])
+def test_a_view_on_star_uses_every_column(tmp_path, engine):
+    files = {
+        "V1__a.sql": "CREATE TABLE a (id bigint PRIMARY KEY, x text);\nCREATE VIEW v AS SELECT * FROM a;\n",
+        "V2__b.sql": "ALTER TABLE a DROP COLUMN x;\n",
+    }
+    assert "DF404" in codes(lint_project(tmp_path, files, engine))

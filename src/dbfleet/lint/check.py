@@ -182,6 +182,8 @@ def _rules(
             ctx.hit("DF404", f"table {table} is used by view {', '.join(users)}")
     elif kind == "drop_column" and not new:
         ctx.hit("DF102", f"DROP COLUMN {op.name} deletes the column's data in {table}{size}")
+        if users := state.users_of(table, op.name):
+            ctx.hit("DF404", f"column {table}.{op.name} is used by view {', '.join(users)}")
     elif kind == "drop_schema":
         ctx.hit("DF103", f"DROP SCHEMA {op.name}{' CASCADE' if op.cascade else ''}")
     elif kind == "drop_database":

@@ -306,13 +306,22 @@ def _ops(stmt: Any) -> Iterator[Op]:
     elif isinstance(stmt, ast.AlterDomainStmt):
         yield Op("alter_domain_add_constraint" if stmt.subtype == "C" else "other")
     elif isinstance(stmt, ast.ViewStmt):
-        tables = tuple(sorted({_name(n) for n in _walk(stmt.query) if isinstance(n, ast.RangeVar)}))
+        nodes = list(_walk(stmt.query))
+        tables = tuple(sorted({_name(n) for n in nodes if isinstance(n, ast.RangeVar)}))
+        # The column names the view reads ("*" reads all of them: PostgreSQL expands it when
+        # the view is created, so every column then present becomes a dependency).
+        columns = {"*" for n in nodes if isinstance(n, ast.A_Star)} | {
+            str(n.fields[-1].sval)
+            for n in nodes
+            if isinstance(n, ast.ColumnRef) and isinstance(n.fields[-1], ast.String)
+        }
         yield Op(
             "create_view",
             table=_name(stmt.view),
             tables=tables,
             or_replace=stmt.replace,
             offset=_loc(stmt.view),
+            extra=tuple(("column", c) for c in sorted(columns)),
         )
     elif isinstance(stmt, ast.CreateFunctionStmt | ast.CreateTrigStmt):
         yield Op("create_other", or_replace=bool(stmt.replace), object_kind="routine")

@@ -166,12 +166,17 @@ class SqlglotParser:
                     if query is not None
                     else ()
                 )
+                columns = set()
+                if query is not None:
+                    columns = {c.name for c in query.find_all(exp.Column) if c.name}
+                    columns |= {"*" for _ in query.find_all(exp.Star)}
                 yield Op(
                     "create_view",
                     table=_table(tree.this),
                     tables=tables,
                     or_replace=bool(tree.args.get("replace")),
                     if_not_exists=bool(tree.args.get("exists")),
+                    extra=tuple(("column", c) for c in sorted(columns)),
                 )
             else:
                 yield Op(

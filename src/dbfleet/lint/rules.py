@@ -422,8 +422,8 @@ RULES: tuple[Rule, ...] = (
         "drop-used-by-view",
         "backwards compatibility",
         E,
-        "The table or column dropped here is used by a view created in an earlier migration: the "
-        "drop fails (or CASCADE drops the view too).",
+        "The table or column dropped here is used by a view created in an earlier migration (a "
+        "view on `*` uses every column): the drop fails, or CASCADE drops the view too.",
         "Drop or redefine the view first, in the same migration.",
         ("backward-incompatible",),
     ),

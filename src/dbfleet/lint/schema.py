@@ -63,7 +63,7 @@ class SchemaState:
     """Tables and views known so far; mutable, owned by one lint run."""
 
     tables: dict[str, Table] = field(default_factory=dict)
-    views: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    views: dict[str, tuple[tuple[str, ...], frozenset[str]]] = field(default_factory=dict)
     sizes: dict[str, TableSize] = field(default_factory=dict)
 
     def is_new(self, table: str | None) -> bool:
@@ -84,8 +84,13 @@ class SchemaState:
             return "other", None
         return found.columns.get(column, ("other", None))
 
-    def users_of(self, table: str | None) -> list[str]:
-        return sorted(v for v, tables in self.views.items() if table in tables)
+    def users_of(self, table: str | None, column: str | None = None) -> list[str]:
+        """Views that read `table` (and `column` of it, when given)."""
+        return sorted(
+            view
+            for view, (tables, columns) in self.views.items()
+            if table in tables and (column is None or column in columns or "*" in columns)
+        )
 
     def apply(self, op: Op, origin: Origin) -> None:
         """Replay what `op` does to the schema; `origin` is that of tables it creates."""
@@ -114,6 +119,7 @@ class SchemaState:
         elif kind == "alter_column_type" and op.column and table in self.tables:
             self.tables[table].columns[op.name or ""] = (op.column.family, op.column.length)
         elif kind == "create_view":
-            self.views[table] = op.tables
+            columns = frozenset(value for key, value in op.extra if key == "column")
+            self.views[table] = (op.tables, columns)
         elif kind == "drop_other" and op.object_kind in ("view", "materialized_view"):
             self.views.pop(op.name or "", None)
