@@ -264,3 +264,12 @@ def test_a_view_on_star_uses_every_column(tmp_path, engine):
         "V2__b.sql": "ALTER TABLE a DROP COLUMN x;\n",
     }
     assert "DF404" in codes(lint_project(tmp_path, files, engine))
+
+
+def test_a_file_mixing_concurrently_or_vacuum_with_transactional_work_is_not_atomic(tmp_path):
+    mixed = "INSERT INTO invoices (total) VALUES (1);\nVACUUM invoices;\n"
+    assert codes(lint_after_invoices(tmp_path / "a", mixed)) == ["DF302"]
+    alone = (
+        "SET lock_timeout = '1s';\nCREATE INDEX CONCURRENTLY IF NOT EXISTS i ON invoices (total);\n"
+    )
+    assert codes(lint_after_invoices(tmp_path / "b", alone)) == []

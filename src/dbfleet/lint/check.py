@@ -81,11 +81,10 @@ def check_file(
     transactional = outside = 0
     for stmt in statements:
         kinds = {op.kind for op in stmt.ops}
-        if kinds - {"set", "other", "begin", "commit", "rollback"}:
-            if stmt.outside_transaction:
-                outside += 1
-            else:
-                transactional += 1
+        if stmt.outside_transaction:
+            outside += 1
+        elif kinds - {"set", "begin", "commit", "rollback"}:
+            transactional += 1
         for op in stmt.ops:
             ctx = _Ctx(stmt.index, op, state, hits)
             kind, table = op.kind, op.table
@@ -125,7 +124,7 @@ def check_file(
     if in_transaction:
         hits.append(Hit("DF304", "BEGIN without COMMIT: the file ends inside a transaction"))
     if outside and transactional:
-        first = next(s for s in statements if s.outside_transaction and s.ops)
+        first = next(s for s in statements if s.outside_transaction)
         hits.append(
             Hit(
                 "DF302",

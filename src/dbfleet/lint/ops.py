@@ -74,13 +74,14 @@ class Op:
     extra: tuple[tuple[str, str], ...] = field(default=())
 
 
-# The kinds the parsers emit (documentation and a check for typos in tests).
+# The kinds the parsers emit (documentation and a check for typos in tests). "data" is a
+# statement no rule looks into (INSERT, SELECT); "other" one whose details no rule needs.
 KINDS = frozenset(
     """
     create_table drop_table rename_table create_index drop_index add_column drop_column
     rename_column alter_column_type set_not_null drop_not_null add_constraint drop_schema
     drop_database truncate delete update vacuum_full cluster reindex lock_table begin commit
     rollback set create_domain_constraint alter_domain_add_constraint create_view create_other
-    drop_other detach_partition add_enum_value other
+    drop_other detach_partition add_enum_value data other
     """.split()  # noqa: SIM905 (a word list reads better as text)
 )
