@@ -179,7 +179,7 @@ def _discover(project: Project) -> tuple[list[Script], list[Script]]:
         if not location.is_dir():
             continue
         for name in files._sql_files(location):  # the one definition of a .sql file
-            path = (location / name).resolve()
+            path = location / name  # locations are resolved already: no per-file syscalls
             script = Script(path, _shown(project, path), in_locations=True, script_name=name)
             base = path.name
             if match := files._VERSIONED.match(base):
