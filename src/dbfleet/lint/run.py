@@ -14,9 +14,9 @@ from dbfleet.errors import ConfigError, DbfleetError, SplitError
 from dbfleet.lint.check import FileFacts, StatementOps, check_file
 from dbfleet.lint.findings import Finding, LintResult, Severity
 from dbfleet.lint.rules import BY_CODE, find_rule
-from dbfleet.lint.schema import SchemaState, Table
+from dbfleet.lint.schema import SchemaState, Table, TableSize
 from dbfleet.lint.settings import LintSettings, settings_from
-from dbfleet.lint.source import Lines, locate
+from dbfleet.lint.source import Lines, Located, locate
 
 if TYPE_CHECKING:
     from dbfleet.config import Project
@@ -145,7 +145,7 @@ def lint(project: Project, options: Options) -> LintResult:
         state.tables.setdefault(table, Table("existing"))
     for s in misnamed:
         if explicit is None or s.path in explicit:
-            run.add(s, "DF705", f"{s.shown}: not a migration name, so it never runs", None, 0)
+            run.add(s, "DF705", "not a migration name, so it never runs", None, 0)
     for script in _in_order(scripts):
         _lint_file(run, script, state)
     _hygiene(run, scripts, changes, history)
@@ -330,7 +330,7 @@ def _suppress(
     script: Script,
     text: str,
     lines: Lines,
-    located: list,  # type: ignore[type-arg]
+    located: list[Located],
     codes_at: dict[int, list[Finding]],
 ) -> None:
     """Apply `-- dbfleet:ignore CODE reason` comments that stand before a statement."""
@@ -450,7 +450,7 @@ def _changed_since(project: Project, ref: str) -> dict[Path, str]:
     return changes
 
 
-def _environment(project: Project, name: str) -> tuple[Sequence[HistoryRow], dict]:  # type: ignore[type-arg]
+def _environment(project: Project, name: str) -> tuple[Sequence[HistoryRow], dict[str, TableSize]]:
     from dbfleet.engines import connect
     from dbfleet.lint.catalog import table_sizes
 
