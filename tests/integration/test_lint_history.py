@@ -126,3 +126,10 @@ def test_mariadb_env_sizes_come_from_information_schema(tmp_path, mysql_url):
     (finding,) = json.loads(result.stdout)["findings"]
     assert finding["code"] == "DF102"
     assert finding["message"].startswith("DROP COLUMN x deletes the column's data in a (0 rows, ")
+
+
+def test_changed_since_outside_a_repository_is_one_clear_error(tmp_path):
+    root = tmp_path / "p"
+    lint_project(root, {"V1__a.sql": T1})
+    with pytest.raises(ConfigError, match="is not in a git repository"):
+        lint_project(root, {}, changed_since="main")

@@ -424,16 +424,16 @@ def _changed_since(project: Project, ref: str) -> dict[Path, str]:
     """Files added ("A") or modified ("M") since `ref`: committed, staged, or not yet."""
     try:
         top = Path(_git(project, "rev-parse", "--show-toplevel").strip())
-        _git(project, "rev-parse", "--verify", "--quiet", ref + "^{commit}")
-    except subprocess.CalledProcessError as exc:
-        what = (
-            "not a git repository"
-            if "rev-parse" in str(exc.cmd[0:1]) and not exc.cmd[1:2]
-            else f"'{ref}' is not a commit here"
-        )
-        detail = (exc.stderr or "").strip().splitlines()
+    except subprocess.CalledProcessError:
         raise ConfigError(
-            f"--changed-since {ref}: {what}" + (f" ({detail[-1]})" if detail else ""),
+            f"--changed-since {ref}: {project.root} is not in a git repository",
+            hint="run lint inside the repository's checkout, or drop --changed-since",
+        ) from None
+    try:
+        _git(project, "rev-parse", "--verify", "--quiet", ref + "^{commit}")
+    except subprocess.CalledProcessError:
+        raise ConfigError(
+            f"--changed-since {ref}: '{ref}' is not a commit here",
             hint="pass a branch, tag or commit that exists, e.g. origin/main (fetch it first)",
         ) from None
     changes: dict[Path, str] = {}
