@@ -115,6 +115,8 @@ def test_begin_without_commit_is_an_uncommitted_transaction(tmp_path):
         ("ALTER TABLE invoices ALTER COLUMN total TYPE bigint;", "DF206"),
         ("ALTER TABLE invoices ADD COLUMN k uuid DEFAULT gen_random_uuid();", "DF207"),
         ("ALTER TABLE invoices ADD CONSTRAINT u UNIQUE (note);", "DF208"),
+        ("ALTER TABLE invoices ADD CONSTRAINT u UNIQUE (note);", "DF110"),
+        ("CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS u ON invoices (note);", "DF110"),
         ("ALTER TABLE invoices ADD COLUMN n bigserial PRIMARY KEY;", "DF208"),
         ("VACUUM FULL invoices;", "DF209"),
         ("CLUSTER invoices;", "DF209"),

@@ -200,6 +200,8 @@ def _rules(
         _naming(ctx, facts, "index", op.name)
         if op.concurrent is False and not new:
             ctx.hit("DF201", f"CREATE INDEX without CONCURRENTLY locks writes on {table}{size}")
+        if op.unique and not new:
+            ctx.hit("DF110", f"UNIQUE index on {table}{size} fails if existing rows repeat a value")
         if op.concurrent and not op.if_not_exists:
             ctx.hit("DF503", "CREATE INDEX CONCURRENTLY without IF NOT EXISTS cannot be retried")
         _robust(ctx, facts, dropped_here, op.if_not_exists, "CREATE INDEX")
@@ -250,13 +252,13 @@ def _rules(
                 ctx.hit(
                     "DF204", f"CHECK without NOT VALID blocks reads and writes on {table}{size}"
                 )
-            elif (
-                op.constraint in ("unique", "primary_key")
-                and not op.using_index
-                and (op.not_valid is not None)
-            ):
+            elif op.constraint in ("unique", "primary_key") and not op.using_index:
                 what = "UNIQUE" if op.constraint == "unique" else "PRIMARY KEY"
-                ctx.hit("DF208", f"{what} constraint builds its index under lock on {table}{size}")
+                ctx.hit("DF110", f"{what} on {table}{size} fails if existing rows repeat a value")
+                if op.not_valid is not None:  # the engine can build the index first (PostgreSQL)
+                    ctx.hit(
+                        "DF208", f"{what} constraint builds its index under lock on {table}{size}"
+                    )
     elif kind == "rename_table" and not new:
         ctx.hit("DF401", f"renaming table {table} to {op.new_name}")
     elif kind == "rename_column" and not new:

@@ -63,6 +63,7 @@ class Op:
     has_where: bool = True
     constraint: str | None = None  # foreign_key, check, unique, primary_key, exclusion
     using_index: bool = False
+    unique: bool = False  # create_index: a UNIQUE index
     column: Column | None = None
     columns: tuple[Column, ...] = ()
     has_primary_key: bool = False

@@ -233,6 +233,7 @@ def _ops(stmt: Any) -> Iterator[Op]:
             offset=_loc(stmt.relation),
             concurrent=bool(stmt.concurrent),
             if_not_exists=bool(stmt.if_not_exists),
+            unique=bool(stmt.unique),
         )
     elif isinstance(stmt, ast.DropStmt):
         yield from _drop(stmt)

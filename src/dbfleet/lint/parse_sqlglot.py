@@ -158,6 +158,7 @@ class SqlglotParser:
                     name=index.name or None,
                     concurrent=None,
                     if_not_exists=bool(tree.args.get("exists")),
+                    unique=bool(tree.args.get("unique")),
                 )
             elif kind == "VIEW":
                 query = tree.expression

@@ -169,6 +169,18 @@ RULES: tuple[Rule, ...] = (
         "keep the wider type and add a CHECK constraint NOT VALID.",
         ("data-dependent",),
     ),
+    _r(
+        "DF110",
+        "unique-on-existing-data",
+        "data loss",
+        W,
+        """A UNIQUE index or constraint (or a primary key) on an existing table depends on the
+        data: it fails on the first pair of rows that repeat a value, maybe only in production,
+        and a failed CREATE INDEX CONCURRENTLY leaves an invalid index behind.""",
+        "Check for duplicates first (SELECT col, count(*) ... GROUP BY col HAVING count(*) > 1) "
+        "and clean them in an earlier migration.",
+        ("data-dependent",),
+    ),
     # --- locking -------------------------------------------------------------------------------
     _r(
         "DF201",
