@@ -58,3 +58,27 @@ def test_a_10_mb_single_line_statement_is_shown_shortened(tmp_path):
     result = lint_project(tmp_path, {"V1__big.sql": big})
     (finding,) = result.active
     assert finding.code == "DF001" and len(finding.source_line) <= 200
+
+
+# Valid statements and trivia that move the next statement around without changing it.
+FILLER = st.sampled_from(
+    [
+        "\n", "  ", "\t", "-- a comment; with a semicolon\n", "/* block ; comment */",
+        "/* nested /* comment */ ; */", "SELECT 'a;b';\n", "SELECT E'it\\'s; fine';\n",
+        "SELECT $$ ; $$;\n", "SELECT $x$ $$ ; $x$;\n", 'SELECT 1 AS "semi;colon";\n',
+        "SELECT 'é';\n", "SELECT '\U0001f600';\n",
+    ]
+)  # fmt: skip
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck))
+@given(before=st.lists(FILLER, max_size=12).map("".join), indent=st.sampled_from(["", "  ", "\t"]))
+def test_findings_point_at_the_statement_wherever_it_stands(tmp_path_factory, before, indent):
+    root = tmp_path_factory.mktemp("place")
+    text = "SET lock_timeout = '1s';\n" + before + "\n" + indent + "DROP TABLE invoices;\n"
+    files = {"V1__a.sql": "CREATE TABLE invoices (id bigint PRIMARY KEY);\n", "V2__b.sql": text}
+    (finding,) = lint_project(root, files).active
+    lines = text.split("\n")
+    assert finding.code == "DF101"
+    assert finding.line == len(lines) - 1
+    assert lines[finding.line - 1][finding.column - 1 :].startswith("DROP TABLE")

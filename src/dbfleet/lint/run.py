@@ -40,6 +40,8 @@ _STATEMENT_TIMEOUT_SETTINGS = {
     "sqlite": frozenset(),
 }
 _MAX_IDENTIFIER = {"postgresql": 63, "mysql": 64, "sqlite": None}
+# Comment syntax: (block comments nest, "#" starts a comment).
+_COMMENTS = {"postgresql": (True, False), "mysql": (False, True), "sqlite": (False, False)}
 
 
 @dataclass
@@ -281,7 +283,7 @@ def _lint_file(run: _Run, script: Script, state: SchemaState) -> None:
         if script.linted:
             run.add(script, "DF001", exc.message, lines, 0, exc.line)
         return
-    located = locate(text, statements, run.dialect)
+    located = locate(text, statements, *_COMMENTS[run.engine])
     parsed: list[StatementOps] = []
     for index, item in enumerate(located):
         result = run.parser.parse(item.statement.text)
@@ -296,7 +298,12 @@ def _lint_file(run: _Run, script: Script, state: SchemaState) -> None:
             # Nothing any rule looks at (the bulk of data migrations): skip the bookkeeping.
             parsed.append(StatementOps(index, result.ops, False))
             continue
-        ops = tuple(replace(op, offset=op.offset + item.start) for op in result.ops)
+        # Positions in the statement become positions in the file; an operation without one
+        # (offset 0) points at the statement's first code character, past its comments.
+        ops = tuple(
+            replace(op, offset=item.start + op.offset if op.offset else item.code_start)
+            for op in result.ops
+        )
         parsed.append(StatementOps(index, ops, run.dialect.requires_no_transaction(item.statement)))
     facts = FileFacts(
         script.kind,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass
 
-from dbfleet.engines.base import Dialect, Statement
+from dbfleet.engines.base import Statement
 
 _MAX_SHOWN = 200  # a 10 MB one-line file is shown as its first characters around the caret
 
@@ -45,7 +45,36 @@ class Lines:
         return self.text[start:end].rstrip("\r")[:_MAX_SHOWN]
 
 
-def locate(script: str, statements: list[Statement], dialect: Dialect) -> list[Located]:
+def skip_trivia(text: str, pos: int, nested: bool, hash_comments: bool) -> int:
+    """The index of the first character at or after `pos` that is not blank or comment.
+
+    `nested`: block comments nest (PostgreSQL); `hash_comments`: "#" starts a line comment
+    (MariaDB). An unterminated comment runs to the end (the splitter reports it)."""
+    n = len(text)
+    while pos < n:
+        ch = text[pos]
+        if ch.isspace():
+            pos += 1
+        elif text.startswith("--", pos) or (hash_comments and ch == "#"):
+            newline = text.find("\n", pos)
+            pos = n if newline < 0 else newline + 1
+        elif text.startswith("/*", pos):
+            depth, pos = 1, pos + 2
+            while depth and pos < n:
+                if text.startswith("*/", pos):
+                    depth, pos = depth - 1, pos + 2
+                elif nested and text.startswith("/*", pos):
+                    depth, pos = depth + 1, pos + 2
+                else:
+                    pos += 1
+        else:
+            return pos
+    return n
+
+
+def locate(
+    script: str, statements: list[Statement], nested: bool = False, hash_comments: bool = False
+) -> list[Located]:
     """Where each statement's text stands in `script` (splitters give the text and line only).
 
     Each statement text is a verbatim slice of the script, in order, so searching from the end
@@ -57,7 +86,9 @@ def locate(script: str, statements: list[Statement], dialect: Dialect) -> list[L
         start = script.find(stmt.text, cursor)
         if start < 0:  # not a verbatim slice (cannot happen with the engine splitters)
             start = cursor
-        noise = dialect.leading_noise.match(stmt.text)
-        found.append(Located(stmt, start, start + (len(noise[0]) if noise else 0)))
-        cursor = start + len(stmt.text)
+        end = start + len(stmt.text)
+        found.append(
+            Located(stmt, start, min(skip_trivia(script, start, nested, hash_comments), end))
+        )
+        cursor = end
     return found
