@@ -82,3 +82,27 @@ def test_findings_point_at_the_statement_wherever_it_stands(tmp_path_factory, be
     assert finding.code == "DF101"
     assert finding.line == len(lines) - 1
     assert lines[finding.line - 1][finding.column - 1 :].startswith("DROP TABLE")
+
+
+OTHER_FILLERS = {
+    "sqlite": ["\n", "  ", "-- c; d\n", "/* c ; */", "SELECT 'a;b';\n", 'SELECT "x;y";\n', "SELECT 'é';\n"],
+    "mysql": [
+        "\n", "  ", "-- c; d\n", "# hash; comment\n", "/* c ; */", "SELECT 'a;b';\n",
+        "SELECT 'it\\'s; ok';\n", "SELECT `x;y`;\n", "SELECT 'é';\n",
+    ],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("engine", sorted(OTHER_FILLERS))
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_findings_point_at_the_statement_on_sqlite_and_mariadb(tmp_path_factory, engine, data):
+    before = "".join(data.draw(st.lists(st.sampled_from(OTHER_FILLERS[engine]), max_size=10)))
+    root = tmp_path_factory.mktemp("place")
+    text = before + "\nDROP TABLE invoices;\n"
+    files = {"V1__a.sql": "CREATE TABLE invoices (id BIGINT PRIMARY KEY);\n", "V2__b.sql": text}
+    found = [f for f in lint_project(root, files, engine).active if f.code == "DF101"]
+    lines = text.split("\n")
+    assert [(f.line, lines[f.line - 1][f.column - 1 :]) for f in found] == [
+        (len(lines) - 1, "DROP TABLE invoices;")
+    ]
