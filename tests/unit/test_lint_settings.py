@@ -106,3 +106,18 @@ def test_sqlfluff_style_findings_join_the_report_with_the_projects_own_settings(
     style = [f for f in result.active if f.code == "DF801"]
     assert any(f.message.startswith("LT05: Line is too long") and f.line == 1 for f in style)
     assert not result.failed  # style findings are warnings
+
+
+def test_explicit_paths_lint_only_those_files_and_names_still_count(tmp_path):
+    files = {"V1__a.sql": TABLE, "V2__b.sql": "DROP TABLE invoices;\n"}
+    lint_project(tmp_path, files)
+    elsewhere = tmp_path / ".hidden-parent" / "review"
+    elsewhere.mkdir(parents=True)
+    (elsewhere / "R__views.sql").write_text("CREATE VIEW v AS SELECT 1;\n")
+    from dbfleet.config import load_project
+    from dbfleet.lint.run import Options, lint
+
+    project = load_project(tmp_path / "dbfleet.toml")
+    result = lint(project, Options(paths=(elsewhere, tmp_path / "migrations" / "V2__b.sql")))
+    assert result.files == ("migrations/V2__b.sql", ".hidden-parent/review/R__views.sql")
+    assert sorted(codes(result)) == ["DF101", "DF501", "DF504"]

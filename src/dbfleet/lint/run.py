@@ -125,11 +125,12 @@ def lint(project: Project, options: Options) -> LintResult:
         )
     scripts, misnamed = _discover(project)
     by_path = {s.path: s for s in scripts}
+    located_paths = set(by_path)
     explicit = _explicit(project, options.paths, by_path) if options.paths else None
     if explicit is not None:
         for s in scripts:
             s.linted = s.path in explicit
-        scripts += [s for p, s in explicit.items() if p not in by_path]
+        scripts += [s for p, s in explicit.items() if p not in located_paths]
     changes: dict[Path, str] | None = None
     if options.changed_since:
         changes = _changed_since(project, options.changed_since)
@@ -176,30 +177,38 @@ def _discover(project: Project) -> tuple[list[Script], list[Script]]:
     unreadable files become findings later, not errors here)."""
     from dbfleet.migrate import files
 
-    scripts, misnamed = [], []
+    scripts: list[Script] = []
+    misnamed: list[Script] = []
     for location in project.locations:
         if not location.is_dir():
             continue
         for name in files._sql_files(location):  # the one definition of a .sql file
             path = location / name  # locations are resolved already: no per-file syscalls
             script = Script(path, _shown(project, path), in_locations=True, script_name=name)
-            base = path.name
-            if match := files._VERSIONED.match(base):
-                script.kind = match["kind"]
-                script.version = files.Version.parse(match["version"]).parts
-                script.version_text = match["version"]
-            elif files._REPEATABLE.match(base):
-                script.kind = "R"
-            elif not files._CALLBACK.match(base):
-                misnamed.append(script)
-                continue
-            scripts.append(script)
+            (scripts if _classify(script) else misnamed).append(script)
     return scripts, misnamed
+
+
+def _classify(script: Script) -> bool:
+    """Set what the file name says (V/U/R and version); False when it is no migration name."""
+    from dbfleet.migrate import files
+
+    base = script.path.name
+    if match := files._VERSIONED.match(base):
+        script.kind = match["kind"]
+        script.version = files.Version.parse(match["version"]).parts
+        script.version_text = match["version"]
+    elif files._REPEATABLE.match(base):
+        script.kind = "R"
+    elif not files._CALLBACK.match(base):
+        return False
+    return True
 
 
 def _explicit(
     project: Project, paths: Iterable[Path], known: dict[Path, Script]
 ) -> dict[Path, Script]:
+    """The .sql files named on the command line (folders: the .sql files below them)."""
     chosen: dict[Path, Script] = {}
     for given in paths:
         path = (Path.cwd() / given).resolve()
@@ -209,14 +218,18 @@ def _explicit(
                 for p in path.rglob("*")
                 if p.suffix.lower() == ".sql"
                 and p.is_file()
-                and not any(x.startswith(".") for x in p.parts)
+                and not any(x.startswith(".") for x in p.relative_to(path).parts)
             )
         elif path.is_file():
             found = [path]
         else:
             raise ConfigError(f"{given}: no such file or folder", hint="pass .sql files or folders")
         for p in found:
-            chosen[p] = known.get(p) or Script(p, _shown(project, p))
+            if p not in known:
+                script = Script(p, _shown(project, p))
+                _classify(script)  # a file outside the locations: its name still says its kind
+                known[p] = script
+            chosen[p] = known[p]
     return chosen
 
 
