@@ -275,3 +275,8 @@ def test_a_file_mixing_concurrently_or_vacuum_with_transactional_work_is_not_ato
         "SET lock_timeout = '1s';\nCREATE INDEX CONCURRENTLY IF NOT EXISTS i ON invoices (total);\n"
     )
     assert codes(lint_after_invoices(tmp_path / "b", alone)) == []
+
+
+def test_temporary_tables_are_new_and_need_no_conventions(tmp_path):
+    sql = "CREATE TEMP TABLE scratch (n int);\nCREATE INDEX ON scratch (n);\nDROP TABLE scratch;\n"
+    assert codes(lint_after_invoices(tmp_path, sql)) == []

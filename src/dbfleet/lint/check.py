@@ -114,7 +114,7 @@ def check_file(
             if op.concurrent and in_transaction:
                 ctx.hit("DF301", f"{_verb(op)} CONCURRENTLY inside BEGIN ... COMMIT")
             _rules(ctx, facts, new, created_here, indexes_here, dropped_here)
-            if kind == "create_table" and not op.temporary and table:
+            if kind == "create_table" and table:  # temporary ones too: nobody else sees them
                 created_here.add(table)
             if kind == "create_index" and op.name:
                 indexes_here.add(op.name)
