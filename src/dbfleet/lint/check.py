@@ -148,12 +148,21 @@ class _Ctx:
         self.hits.append(Hit(code, message, self.statement, where))
 
 
+_VERBS = {
+    "create_index": "CREATE INDEX",
+    "drop_index": "DROP INDEX",
+    "reindex": "REINDEX",
+    "truncate": "TRUNCATE",
+    "drop_table": "DROP TABLE",
+    "lock_table": "LOCK TABLE",
+    "vacuum_full": "VACUUM FULL",
+    "cluster": "CLUSTER",
+}
+
+
 def _verb(op: Op) -> str:
-    return {
-        "create_index": "CREATE INDEX",
-        "drop_index": "DROP INDEX",
-        "reindex": "REINDEX",
-    }.get(op.kind, "ALTER" if op.kind != "truncate" else "TRUNCATE")
+    """How the statement reads, for messages: "CREATE INDEX", "ALTER TABLE invoices"."""
+    return _VERBS.get(op.kind, f"ALTER TABLE {op.table}" if op.table else "ALTER TABLE")
 
 
 def _rules(
