@@ -72,3 +72,11 @@ def test_mariadb_delimiter_scripts_are_split_by_the_engine_splitter(tmp_path):
     )
     result = lint_project(tmp_path, {"V1__x.sql": sql}, "mysql")
     assert only(result, "DF101").line == 4
+
+
+def test_a_repeatable_migration_that_drops_its_views_first_is_rerunnable(tmp_path):
+    files = {
+        "V1__a.sql": CUSTOMERS,
+        "R__views.sql": "DROP VIEW IF EXISTS v;\nCREATE VIEW v AS SELECT id FROM customers;\n",
+    }
+    assert codes(lint_project(tmp_path, files, "sqlite")) == []

@@ -33,6 +33,7 @@ class FileFacts:
     lock_timeout_settings: frozenset[str]  # empty: the engine has no lock timeout to set
     statement_timeout_settings: frozenset[str]
     max_identifier: int | None  # longer names are truncated (PostgreSQL) or refused
+    view_dependencies: bool  # the engine refuses to drop what a view uses (PostgreSQL)
     naming: Mapping[str, re.Pattern[str]]  # object kind (table, index, constraint) -> pattern
 
 
@@ -187,11 +188,13 @@ def _rules(
     elif kind == "drop_table" and not new:
         ctx.hit("DF101", f"DROP TABLE {table} deletes the table and its rows{size}")
         if users := state.users_of(table):
-            ctx.hit("DF404", f"table {table} is used by view {', '.join(users)}")
+            ctx.hit(_view_rule(facts), f"table {table} is used by view {', '.join(users)}")
     elif kind == "drop_column" and not new:
         ctx.hit("DF102", f"DROP COLUMN {op.name} deletes the column's data in {table}{size}")
         if users := state.users_of(table, op.name):
-            ctx.hit("DF404", f"column {table}.{op.name} is used by view {', '.join(users)}")
+            ctx.hit(
+                _view_rule(facts), f"column {table}.{op.name} is used by view {', '.join(users)}"
+            )
     elif kind == "drop_schema":
         ctx.hit("DF103", f"DROP SCHEMA {op.name}{' CASCADE' if op.cascade else ''}")
     elif kind == "drop_database":
@@ -301,6 +304,11 @@ def _rules(
                 f"CREATE {op.object_kind or 'object'} fails when the repeatable migration reruns",
             )
         _robust(ctx, facts, dropped_here, op.if_not_exists, f"CREATE {op.object_kind or ''}")
+
+
+def _view_rule(facts: FileFacts) -> str:
+    """DF404 where the drop fails; DF406 where it succeeds and leaves the view broken."""
+    return "DF404" if facts.view_dependencies else "DF406"
 
 
 def _robust(ctx: _Ctx, facts: FileFacts, dropped: set[str], if_not_exists: bool, what: str) -> None:

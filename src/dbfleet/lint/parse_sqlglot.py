@@ -212,8 +212,13 @@ class SqlglotParser:
                     name=tree.this.name if tree.this else None,
                 )
             else:
+                target = tree.this or next(iter(tree.args.get("tables") or []), None)
+                name = target.name.lower() if target is not None and target.name else None
                 yield Op(
-                    "drop_other", if_exists=bool(tree.args.get("exists")), object_kind=kind.lower()
+                    "drop_other",
+                    name=name,
+                    if_exists=bool(tree.args.get("exists")),
+                    object_kind=kind.lower(),
                 )
         elif isinstance(tree, exp.Alter):
             yield from self._alter(tree)

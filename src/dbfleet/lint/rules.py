@@ -430,12 +430,24 @@ RULES: tuple[Rule, ...] = (
         enabled=False,
     ),
     _r(
+        "DF406",
+        "drop-breaks-view",
+        "backwards compatibility",
+        W,
+        """The table or column dropped here is used by a view created in an earlier migration.
+        SQLite and MariaDB let the drop happen and leave the view behind: it fails on every
+        query from then on.""",
+        "Drop or redefine the view in the same migration.",
+        ("backward-incompatible",),
+    ),
+    _r(
         "DF404",
         "drop-used-by-view",
         "backwards compatibility",
         E,
         "The table or column dropped here is used by a view created in an earlier migration (a "
-        "view on `*` uses every column): the drop fails, or CASCADE drops the view too.",
+        "view on `*` uses every column): PostgreSQL refuses the drop, or CASCADE drops the view "
+        "too.",
         "Drop or redefine the view first, in the same migration.",
         ("backward-incompatible",),
     ),

@@ -42,6 +42,7 @@ _STATEMENT_TIMEOUT_SETTINGS = {
 _MAX_IDENTIFIER = {"postgresql": 63, "mysql": 64, "sqlite": None}
 # Comment syntax: (block comments nest, "#" starts a comment).
 _COMMENTS = {"postgresql": (True, False), "mysql": (False, True), "sqlite": (False, False)}
+_VIEW_DEPENDENCIES = {"postgresql": True, "mysql": False, "sqlite": False}
 
 
 @dataclass
@@ -323,6 +324,7 @@ def _lint_file(run: _Run, script: Script, state: SchemaState) -> None:
         _TIMEOUT_SETTINGS[run.engine],
         _STATEMENT_TIMEOUT_SETTINGS[run.engine],
         _MAX_IDENTIFIER[run.engine],
+        _VIEW_DEPENDENCIES[run.engine],
         run.settings.naming,
     )
     hits = check_file(parsed, facts, state, "new" if script.pending else "existing")
