@@ -282,3 +282,15 @@ def test_a_file_mixing_concurrently_or_vacuum_with_transactional_work_is_not_ato
 def test_temporary_tables_are_new_and_need_no_conventions(tmp_path):
     sql = "CREATE TEMP TABLE scratch (n int);\nCREATE INDEX ON scratch (n);\nDROP TABLE scratch;\n"
     assert codes(lint_after_invoices(tmp_path, sql)) == []
+
+
+def test_column_findings_point_at_the_column_in_any_statement(tmp_path):
+    sql = (
+        "-- two tables\nCREATE TABLE a (id bigint PRIMARY KEY);\n\nCREATE TABLE b (\n"
+        "    id          INTEGER PRIMARY KEY,\n    name        VARCHAR(20)\n);\n"
+    )
+    result = lint_project(tmp_path, {"V1__a.sql": sql})
+    assert [(f.code, f.line, f.column) for f in result.active] == [
+        ("DF602", 5, 17),
+        ("DF605", 6, 17),
+    ]

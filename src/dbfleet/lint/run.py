@@ -312,13 +312,8 @@ def _lint_file(run: _Run, script: Script, state: SchemaState) -> None:
             # Nothing any rule looks at (the bulk of data migrations): skip the bookkeeping.
             parsed.append(StatementOps(index, result.ops, False))
             continue
-        # Positions in the statement become positions in the file; an operation without one
-        # (offset 0) points at the statement's first code character, past its comments.
-        ops = tuple(
-            replace(op, offset=item.start + op.offset if op.offset else item.code_start)
-            for op in result.ops
-        )
-        parsed.append(StatementOps(index, ops, run.dialect.requires_no_transaction(item.statement)))
+        outside = run.dialect.requires_no_transaction(item.statement)
+        parsed.append(StatementOps(index, result.ops, outside))
     facts = FileFacts(
         script.kind,
         _TIMEOUT_SETTINGS[run.engine],
@@ -336,9 +331,12 @@ def _lint_file(run: _Run, script: Script, state: SchemaState) -> None:
         hits = [h for h in hits if BY_CODE[h.code].family != "data loss"]
     codes_at: dict[int, list[Finding]] = {}
     for hit in hits:
-        offset = hit.offset if hit.statement is not None else 0
-        if hit.statement is not None and hit.offset == 0:
-            offset = located[hit.statement].code_start
+        # Offsets count in the statement's text; 0 (no position) means the statement's first
+        # code character, past its comments.
+        offset = 0
+        if hit.statement is not None:
+            item = located[hit.statement]
+            offset = item.start + hit.offset if hit.offset else item.code_start
         before = len(run.findings)
         run.add(script, hit.code, hit.message, lines, offset)
         codes_at.setdefault(hit.statement if hit.statement is not None else -1, []).append(
