@@ -294,3 +294,16 @@ def test_column_findings_point_at_the_column_in_any_statement(tmp_path):
         ("DF602", 5, 17),
         ("DF605", 6, 17),
     ]
+
+
+def test_function_bodies_are_parsed_as_the_server_does_at_create_time(tmp_path):
+    sql = (
+        "CREATE FUNCTION ok() RETURNS int LANGUAGE plpgsql AS $$ BEGIN RETURN 1; END $$;\n"
+        "CREATE FUNCTION typo() RETURNS int LANGUAGE plpgsql AS $$\nBEGIN\n  RETRUN 1;\nEND $$;\n"
+        "CREATE FUNCTION q() RETURNS int AS $$ SELEC 1 $$ LANGUAGE sql;\n"
+    )
+    result = lint_project(tmp_path, {"V1__f.sql": sql})
+    assert [(f.code, f.line, f.column, f.message) for f in result.active] == [
+        ("DF001", 4, 3, 'in the function body: syntax error at or near "RETRUN"'),
+        ("DF001", 6, 39, 'in the function body: syntax error at or near "SELEC"'),
+    ]

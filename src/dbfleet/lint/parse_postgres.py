@@ -9,7 +9,7 @@ from typing import Any
 import pglast.ast
 import pglast.enums
 from pglast import parse_sql
-from pglast.parser import ParseError, parse_sql_json
+from pglast.parser import ParseError, parse_plpgsql_json, parse_sql_json
 
 from dbfleet.lint.ops import Column, Op, TypeFamily
 from dbfleet.lint.parsers import Parsed, SyntaxProblem
@@ -395,6 +395,35 @@ def _long_names(text: str, op: Op, raw: Any) -> Op:
     return replace(op, extra=op.extra + tuple(found))
 
 
+def _body_problem(text: str, stmt: Any) -> SyntaxProblem | None:
+    """A syntax error in a function's body, which the server checks at CREATE time.
+
+    SQL bodies go through the same parser; PL/pgSQL bodies through libpg_query's PL/pgSQL
+    parser (which gives no position: the error points at the token it names, if found)."""
+    options = {str(o.defname).lower(): o.arg for o in stmt.options or ()}
+    language = options.get("language")
+    language = str(language.sval).lower() if language is not None else "sql"
+    body = options.get("as")
+    source = str(body[0].sval) if isinstance(body, tuple) and body else None
+    if source is None:
+        return None
+    try:
+        if language == "sql":
+            parse_sql(source)
+        elif language == "plpgsql":
+            parse_plpgsql_json(text)
+    except ParseError as exc:
+        message = str(exc.args[0])
+        base = text.find(source)
+        if language == "sql" and len(exc.args) > 1 and isinstance(exc.args[1], int):
+            offset = exc.args[1] if "end of input" not in message else len(source.rstrip())
+            return SyntaxProblem(f"in the function body: {message}", max(base, 0) + offset)
+        near = message.split('"')[1] if message.count('"') >= 2 else None
+        at = text.find(near, max(base, 0)) if near else -1
+        return SyntaxProblem(f"in the function body: {message}", at if at >= 0 else 0)
+    return None
+
+
 # Statements no rule looks into. Most of a data migration is these, and building pglast's node
 # objects is most of the parse time, so they are only parsed to JSON (4x faster).
 _OPAQUE = frozenset({"InsertStmt", "SelectStmt", "CommentStmt", "GrantStmt", "DoStmt"})
@@ -413,6 +442,11 @@ class PostgresParser:
                 offset = len(text.rstrip())
             return Parsed(problem=SyntaxProblem(str(exc.args[0]), max(offset, 0)))
         # Node locations count from the start of `text`, whatever statement they are in.
+        for raw in raws:
+            if isinstance(raw.stmt, ast.CreateFunctionStmt):
+                problem = _body_problem(text, raw.stmt)
+                if problem is not None:
+                    return Parsed(problem=problem)
         ops = []
         for raw in raws:
             for op in _ops(raw.stmt):
