@@ -70,7 +70,6 @@ class Op:
     temporary: bool = False
     tables: tuple[str, ...] = ()  # views: the tables they read; truncate: its tables
     setting: str | None = None
-    value: str | None = None
     object_kind: str | None = None  # for create/drop of other objects: view, function, ...
     extra: tuple[tuple[str, str], ...] = field(default=())
 

@@ -148,7 +148,7 @@ class SqlglotParser:
                     columns=cols,
                     has_primary_key=has_pk or tree.args.get("expression") is not None,
                     if_not_exists=bool(tree.args.get("exists")),
-                    temporary="TEMPORARY" in tree.sql(dialect=self.dialect).upper()[:30],
+                    temporary=tree.find(exp.TemporaryProperty) is not None,
                 )
             elif kind == "INDEX":
                 index = tree.this
