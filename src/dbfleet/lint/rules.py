@@ -78,6 +78,7 @@ RULES: tuple[Rule, ...] = (
        the statement below it (or the code is unknown). Stale suppressions hide future
        problems.""",
         "Delete the comment, or move it to the line before the statement it is meant for.",
+        ("unused-ignore",),
     ),
     # --- data loss -----------------------------------------------------------------------------
     _r(
