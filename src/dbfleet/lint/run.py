@@ -529,7 +529,12 @@ def _hygiene(
         from dbfleet.migrate.files import Version, checksum
 
         rows = {r.script: r for r in history if r.success and r.version}
-        applied = [Version.parse(r.version).parts for r in rows.values() if r.version]
+        applied = []
+        for row in rows.values():
+            try:
+                applied.append(Version.parse(str(row.version)).parts)
+            except ValueError:  # a row another tool wrote: not ours to judge here
+                continue
         latest = max(applied, default=None)
         for s in versioned:
             row = rows.get(s.script_name)
