@@ -530,9 +530,9 @@ def _hygiene(
 
         rows = {r.script: r for r in history if r.success and r.version}
         applied = []
-        for row in rows.values():
+        for applied_row in rows.values():
             try:
-                applied.append(Version.parse(str(row.version)).parts)
+                applied.append(Version.parse(str(applied_row.version)).parts)
             except ValueError:  # a row another tool wrote: not ours to judge here
                 continue
         latest = max(applied, default=None)
