@@ -13,6 +13,7 @@ from typing import Any
 
 from dbfleet.dburl import DatabaseUrl, parse_url
 from dbfleet.errors import ConfigError
+from dbfleet.lint.keys import LINT_KEYS
 from dbfleet.secrets import register_secret
 
 CONFIG_NAME = "dbfleet.toml"
@@ -55,6 +56,7 @@ class Project:
     engine: str | None = None
     scratch_url: str | None = None
     schema_dir: Path | None = None
+    lint: Mapping[str, Any] = field(default_factory=dict)  # [lint], read by dbfleet.lint.settings
 
     @property
     def source(self) -> str:
@@ -275,6 +277,7 @@ SECTIONS: dict[str, dict[str, Check]] = {
         "placeholder_replacement": _boolean,
         "lock_wait": duration_seconds,
     },
+    "lint": LINT_KEYS,
 }
 ENVIRONMENT_KEYS: dict[str, Check] = {
     "url": _string,
@@ -404,6 +407,7 @@ def _project_from(data: dict[str, Any], config_file: Path) -> Project:
         engine=project.get("engine"),
         scratch_url=project.get("scratch_url"),
         schema_dir=(root / project.get("schema_dir", "schema")).resolve(),
+        lint=values.get("lint", {}),
     )
 
 
