@@ -63,9 +63,9 @@ def root(
 
 from dbfleet.cli import diff as _diff  # noqa: E402  (registers commands on `app`)
 from dbfleet.cli import inspect as _inspect  # noqa: E402
-from dbfleet.cli import lint as _lint  # noqa: E402, F401
+from dbfleet.cli import lint as _lint  # noqa: E402
 from dbfleet.cli import migrate as _migrate  # noqa: E402
 from dbfleet.cli import project as _project  # noqa: E402
-from dbfleet.cli import sqltest as _sqltest  # noqa: E402, F401
+from dbfleet.cli import sqltest as _sqltest  # noqa: E402
 
-__all__ = ["Globals", "_diff", "_inspect", "_migrate", "_project", "app"]
+__all__ = ["Globals", "_diff", "_inspect", "_lint", "_migrate", "_project", "_sqltest", "app"]
