@@ -27,10 +27,11 @@ def _options(renames: list[str] | None, online: bool | None, project: Project) -
     pairs = []
     for item in renames or ():
         old, sep, new = item.partition("=")
-        if not sep or not old.strip() or not new.strip() or "." in new:
+        if not sep or not old.strip() or not new.strip() or new.count(".") > 1:
             raise DbfleetError(
                 f"--rename {item}: not OLD=NEW",
-                hint="e.g. --rename public.invoices.amount=total or --rename public.bills=invoices",
+                hint="e.g. --rename public.invoices.amount=total, --rename public.bills=invoices "
+                "or --rename public.bills=archive.bills (a move to another schema)",
             )
         pairs.append((old.strip(), new.strip()))
     return Options(renames=tuple(pairs), online=bool(online))

@@ -91,7 +91,10 @@ class Options:
         flipped = []
         for old, new in self.renames:
             parts = old.split(".")
-            flipped.append((".".join([*parts[:-1], new]), parts[-1]))
+            if "." in new:  # schema.table: a table moved to another schema
+                flipped.append((new, old))
+            else:
+                flipped.append((".".join([*parts[:-1], new]), parts[-1]))
         return replace(self, renames=tuple(flipped))
 
 

@@ -7,6 +7,7 @@ they depend on keys of other tables. Column order is kept with FIRST / AFTER.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import replace
 
@@ -85,6 +86,15 @@ class Planner:
             self.changes.append(Change(action, kind, name, key, built, **kw))  # type: ignore[arg-type]
 
     def plan(self) -> list[Change]:
+        # Columns whose type changes: MariaDB refuses that while a foreign key uses them, so
+        # those foreign keys are dropped first and added again afterwards.
+        self.retyped: set[tuple[str, str]] = set()
+        for t in self.a.tables:
+            after = self.b.table(t.schema, t.name)
+            for c in t.columns if after else ():
+                other = after.column(c.name) if after else None
+                if other is not None and other.type != c.type:
+                    self.retyped.add((t.name.lower(), c.name.lower()))
         self._sequences()
         self._tables()
         self._programs("routine", self.a.routines, self.b.routines)
@@ -178,12 +188,23 @@ class Planner:
         old_fks = {c.name: c for c in a.constraints if c.kind == "foreign key"}
         new_fks = {c.name: c for c in b.constraints if c.kind == "foreign key"}
         fk_drops = []
+        touched = {
+            n
+            for n, c in old_fks.items()
+            if any((a.name.lower(), x.lower()) in self.retyped for x in c.columns)
+            or (
+                c.references
+                and any(
+                    (c.references[1].lower(), x.lower()) in self.retyped for x in c.references[2]
+                )
+            )
+        }
         for n in sorted(old_fks):
-            if old_fks[n] != new_fks.get(n):
+            if old_fks[n] != new_fks.get(n) or n in touched:
                 self._drop_fk(b, old_fks[n])
                 fk_drops.append(_fk_key(b, n))
         for n in sorted(new_fks):
-            if new_fks[n] != old_fks.get(n):
+            if new_fks[n] != old_fks.get(n) or n in touched:
                 self._add_fk(b, new_fks[n], existing=True)
         clauses: list[str] = []
         hazards: list[Hazard] = []
@@ -208,9 +229,16 @@ class Planner:
         # columns
         old_cols = {c.name.lower(): c for c in a.columns}
         new_cols = {c.name.lower(): c for c in b.columns}
+        applied: dict[str, str] = {}
         for old_name, new_name in renames.items():
-            col = old_cols.pop(old_name.lower(), None)
-            if col is not None and new_name.lower() in new_cols:
+            col = old_cols.get(old_name.lower())
+            if (
+                col is not None
+                and new_name.lower() in new_cols
+                and new_name.lower() not in old_cols
+            ):
+                del old_cols[old_name.lower()]
+                applied[old_name.lower()] = new_name.lower()
                 target = new_cols[new_name.lower()]
                 clauses.append(f"CHANGE COLUMN {q(col.name)} {self._column(b, target)}")
                 hazards.append(
@@ -227,11 +255,19 @@ class Planner:
                 if k not in old_cols and n.type == c.type
             ]
         # Order after drops and adds-at-the-end, to know which columns need FIRST/AFTER.
-        current = [c.name.lower() for c in a.columns if c.name.lower() in new_cols]
-        current = [
-            renames.get(n, n).lower() if n in {k.lower() for k in renames} else n for n in current
-        ]
+        current = [applied.get(c.name.lower(), c.name.lower()) for c in a.columns]
+        current = [n for n in current if n in new_cols]
         wanted = [c.name.lower() for c in b.columns]
+        # Columns that follow the table's default collation keep their old one when the table's
+        # changes: MODIFY them so that they follow again.
+        recollate = set()
+        if (attr(a.attrs, "charset"), attr(a.attrs, "collation")) != (
+            attr(b.attrs, "charset"),
+            attr(b.attrs, "collation"),
+        ):
+            recollate = {
+                c.name.lower() for c in b.columns if c.collation is None and _TEXTUAL.match(c.type)
+            }
         placed: list[str] = []
         for i, col in enumerate(b.columns):
             key = col.name.lower()
@@ -252,9 +288,9 @@ class Planner:
                 check_changed = col.name in column_checks and checks_a.get(
                     col.name
                 ) != checks_b.get(col.name)
-                if _column_changed(before, col) or moved or check_changed:
+                if _column_changed(before, col) or moved or check_changed or key in recollate:
                     clauses.append(f"MODIFY COLUMN {self._column(b, col)}{where if moved else ''}")
-                    if before.type != col.type:
+                    if before.type != col.type or before.collation != col.collation:
                         hazards.append(
                             Hazard("table_rewrite", f"{before.type} -> {col.type} copies {b.name}")
                         )
@@ -438,8 +474,16 @@ def _column_changed(a: Column, b: Column) -> bool:
     return replace(a, name=b.name) != b
 
 
+_TEXTUAL = re.compile(r"^(var)?char|^(tiny|medium|long)?text|^enum|^set", re.IGNORECASE)
+
+
 def _narrower(old: str, new: str) -> bool:
-    import re
+    values = re.compile(r"^(enum|set)\((.*)\)$", re.IGNORECASE)
+    va, vb = values.match(old), values.match(new)
+    if va and vb:  # a value taken away: rows holding it lose it
+        return not set(re.findall(r"'((?:[^']|'')*)'", va[2])) <= set(
+            re.findall(r"'((?:[^']|'')*)'", vb[2])
+        )
 
     size = re.compile(r"^(\w+)\((\d+)")
     ma, mb = size.match(old), size.match(new)

@@ -93,7 +93,8 @@ def graph(model: Model) -> Graph:
         key = relation_key(t.schema, t.name)
         # A foreign key is a change of its own: the table itself does not need what it references.
         referenced = {relation_key(*k.references[:2]) for k in t.constraints if k.references}
-        deps = put(key, t.schema, set(attr(t.attrs, "depends_on", ())) - referenced)
+        own = set(attr(t.attrs, "depends_on", ())) - referenced
+        deps = put(key, t.schema, own | set(_parents_of(t)))
         # What columns, checks, indexes and triggers may use: types, functions, sequences.
         usable = {d for d in deps if not d.startswith("rel:") or d in sequences}
         for c in t.columns:
@@ -341,7 +342,10 @@ class Planner:
                 steps.append(
                     Step(
                         f"ALTER EXTENSION {q(name)} UPDATE TO {r.literal(b.version)};",
-                        (_h("extension_upgrade", f"{name} {a.version} -> {b.version}"),),
+                        (
+                            _h("extension_upgrade", f"{name} {a.version} -> {b.version}"),
+                            *_downgrade(name, a.version, b.version),
+                        ),
                     )
                 )
             self.add("alter", "extension", name, f"ext:{name}", steps, before=a, after=b)
@@ -380,6 +384,21 @@ class Planner:
                 )
             elif a.kind == b.kind == "enum":
                 self._alter_enum(a, b)
+            elif a.kind == b.kind and a.kind in ("domain", "composite"):
+                in_place = self._alter_domain if a.kind == "domain" else self._alter_composite
+                if in_place(a, b):
+                    continue
+                self._rebuild_type(
+                    a,
+                    b,
+                    [
+                        _h(
+                            "rebuild",
+                            f"{a.kind} {b.schema}.{b.name} is rebuilt; columns "
+                            "using it are converted through text",
+                        )
+                    ],
+                )
             else:
                 self._recreate_type(a, b)
 
@@ -448,8 +467,6 @@ class Planner:
             self.add("alter", "type", f"{b.schema}.{b.name}", key, steps, before=a, after=b)
             return
         # Values removed or reordered: build the new type beside the old one, move the columns.
-        temp = f"{b.name}__dbfleet_old"
-        self.recreated.add(key)  # routines and views using the type follow it
         removed = [x for x in old if x not in new]
         hazards = [
             _h("rebuild", f"enum {b.schema}.{b.name} is rebuilt; columns using it are converted")
@@ -458,15 +475,24 @@ class Planner:
             hazards.append(
                 _h("data_loss", f"rows holding {', '.join(removed)} make the conversion fail")
             )
+        self._rebuild_type(a, b, hazards)
+
+    def _rebuild_type(self, a: UserType, b: UserType, hazards: list[Hazard]) -> None:
+        """The type dance: rename the old type aside, create the new one, convert every column
+        using it through text, drop the old one. Views and routines using it follow."""
+        name = r.qualified(b.schema, b.name)
+        key = type_key(b.schema, b.name)
+        temp = f"{b.name}__dbfleet_old"
+        self.recreated.add(key)  # routines and views using the type follow it
+        kind = "DOMAIN" if a.kind == "domain" else "TYPE"
         self.add(
             "alter",
             "type",
             f"{b.schema}.{b.name}",
             key,
             [
-                f"ALTER TYPE {name} RENAME TO {q(temp)};",
-                b.definition + ";",
-                *r.comment_sql(r.type_target(b), b.comment),
+                f"ALTER {kind} {name} RENAME TO {q(temp)};",
+                *self._type_statements(b),
             ],
             before=a,
             after=b,
@@ -477,17 +503,13 @@ class Planner:
             tkey = relation_key(table.schema, table.name)
             target = self.b.table(table.schema, table.name)
             for c in table.columns:
-                if (
-                    c.type.removesuffix("[]") not in (b.name, f"{b.schema}.{b.name}", name)
-                    or target is None
-                ):
+                if not _uses_type(c.type, a) or target is None:
                     continue
                 after_col = target.column(c.name)
                 if after_col is None:
                     continue
-                cast = f"{q(c.name)}::text::{name}" + ("[]" if c.type.endswith("[]") else "")
-                if c.type.endswith("[]"):
-                    cast = f"{q(c.name)}::text[]::{name}[]"
+                array = "[]" if c.type.endswith("[]") else ""
+                cast = f"{q(c.name)}::text{array}::{after_col.type}"
                 tname = r.qualified(table.schema, table.name)
                 steps2: list[Step | str] = []
                 if c.default is not None:
@@ -523,10 +545,97 @@ class Planner:
             "type",
             f"{b.schema}.{temp}",
             f"type:{b.schema}.{temp}",
-            [f"DROP TYPE {r.qualified(b.schema, temp)};"],
+            [f"DROP {kind} {r.qualified(b.schema, temp)};"],
             runs_after=(key, *moved),
         )
         self.handled_columns.update(moved)
+
+    def _type_statements(self, t: UserType) -> list[str]:
+        out = [t.definition + ";", *r.comment_sql(r.type_target(t), t.comment)]
+        out += [
+            f"ALTER DOMAIN {r.qualified(t.schema, t.name)} ADD {c};"
+            for c in attr(t.attrs, "unvalidated", ())
+        ]
+        return out
+
+    def _alter_domain(self, a: UserType, b: UserType) -> bool:
+        """Default, NOT NULL and constraints of a domain in place; False when its base changes."""
+        if (attr(a.attrs, "base_type"), attr(a.attrs, "collation")) != (
+            attr(b.attrs, "base_type"),
+            attr(b.attrs, "collation"),
+        ) or attr(b.attrs, "base_type") is None:
+            return False
+        name = f"ALTER DOMAIN {r.qualified(b.schema, b.name)}"
+        steps: list[Step | str] = []
+        if attr(a.attrs, "default") != attr(b.attrs, "default"):
+            value = attr(b.attrs, "default")
+            steps.append(f"{name} SET DEFAULT {value};" if value else f"{name} DROP DEFAULT;")
+        old = dict(attr(a.attrs, "constraints", ()))
+        new = dict(attr(b.attrs, "constraints", ()))
+        for k in sorted(old):
+            if old[k] != new.get(k):
+                steps.append(f"{name} DROP CONSTRAINT {q(k)};")
+        if attr(a.attrs, "not_null") != attr(b.attrs, "not_null"):
+            if attr(b.attrs, "not_null"):
+                steps.append(
+                    Step(
+                        f"{name} SET NOT NULL;", (_h("full_scan", "checks every column using it"),)
+                    )
+                )
+            else:
+                steps.append(f"{name} DROP NOT NULL;")
+        for k in sorted(new):
+            if new[k] != old.get(k):
+                steps.append(
+                    Step(
+                        f"{name} ADD CONSTRAINT {q(k)} {new[k]};",
+                        (_h("full_scan", "checks every column using the domain"),),
+                    )
+                )
+        if a.comment != b.comment:
+            steps += self._comment(r.type_target(b), b.comment)
+        self.add(
+            "alter",
+            "type",
+            f"{b.schema}.{b.name}",
+            type_key(b.schema, b.name),
+            steps,
+            before=a,
+            after=b,
+        )
+        return True
+
+    def _alter_composite(self, a: UserType, b: UserType) -> bool:
+        """Attributes added at the end or dropped, in place; False for anything else."""
+        old = list(attr(a.attrs, "attributes", ()))
+        new = list(attr(b.attrs, "attributes", ()))
+        kept = [x for x in old if x in new]
+        if not new or new[: len(kept)] != kept:
+            return False
+        name = f"ALTER TYPE {r.qualified(b.schema, b.name)}"
+        steps: list[Step | str] = []
+        for x in old:
+            if x not in new:
+                steps.append(
+                    Step(
+                        f"{name} DROP ATTRIBUTE {x.split(' ', 1)[0]} CASCADE;",
+                        (_h("data_loss", f"drops {x.split(' ', 1)[0]} from every stored value"),),
+                    )
+                )
+        for x in new[len(kept) :]:
+            steps.append(f"{name} ADD ATTRIBUTE {x} CASCADE;")
+        if a.comment != b.comment:
+            steps += self._comment(r.type_target(b), b.comment)
+        self.add(
+            "alter",
+            "type",
+            f"{b.schema}.{b.name}",
+            type_key(b.schema, b.name),
+            steps,
+            before=a,
+            after=b,
+        )
+        return True
 
     # sequences ----------------------------------------------------------------------------------
 
@@ -546,7 +655,20 @@ class Planner:
         for k in sorted(new.keys() - old.keys()):
             s = new[k]
             steps = [r.sequence_sql(s), *r.comment_sql(f"SEQUENCE {r.qualified(*k)}", s.comment)]
-            self.add("create", "sequence", f"{k[0]}.{k[1]}", relation_key(*k), steps, after=s)
+            # A column that stops being an identity frees the name of its sequence first.
+            freed: tuple[str, ...] = ()
+            if s.owned_by:
+                table, column = r._unquote(s.owned_by[0]), s.owned_by[1]
+                freed = (f"rel:{table}/col:{column}#identity",)
+            self.add(
+                "create",
+                "sequence",
+                f"{k[0]}.{k[1]}",
+                relation_key(*k),
+                steps,
+                after=s,
+                runs_after=freed,
+            )
             if s.owned_by:
                 self._own(s)
         for k in sorted(old.keys() & new.keys()):
@@ -691,8 +813,10 @@ class Planner:
         renamed: dict[tuple[str, str], tuple[str, str]] = {}
         for old_name, new_name in self.table_renames.items():
             schema, name = old_name.split(".", 1)
-            if (schema, new_name) in new and (schema, new_name) not in old:
-                renamed[(schema, name)] = (schema, new_name)
+            # NEW is a name in the same schema, or schema.name to move the table too.
+            target = tuple(new_name.split(".", 1)) if "." in new_name else (schema, new_name)
+            if target in new and target not in old:
+                renamed[(schema, name)] = (target[0], target[1])
         dropped = sorted(old.keys() - new.keys() - renamed.keys())
         created = sorted(new.keys() - old.keys() - set(renamed.values()))
         for k in dropped:
@@ -707,24 +831,14 @@ class Planner:
             self.add(
                 "alter",
                 "table",
-                f"{a_key[0]}.{a_key[1]} -> {b_key[1]}",
+                f"{a_key[0]}.{a_key[1]} -> {b_key[0]}.{b_key[1]}",
                 key,
-                [
-                    Step(
-                        f"ALTER TABLE {r.qualified(*a_key)} RENAME TO {q(b_key[1])};",
-                        (
-                            _h(
-                                "backwards_incompatible",
-                                f"code using {a_key[1]} must use {b_key[1]}",
-                            ),
-                        ),
-                    )
-                ],
+                _rename_steps(a_key, b_key),
                 before=a,
                 after=b,
-                runs_after=(relation_key(*a_key) + "#renamed",),
+                runs_after=(schema_key(b_key[0]),),
             )
-            self._alter_table(replace(a, name=b.name), b, old_key=relation_key(*a_key))
+            self._alter_table(replace(a, schema=b.schema, name=b.name), b)
 
     def _drop_table(self, t: Table, rename_candidates: list[Table]) -> None:
         key = relation_key(t.schema, t.name)
@@ -796,7 +910,7 @@ class Planner:
         for p in t.policies:
             self._create_policy(t, p)
 
-    def _alter_table(self, a: Table, b: Table, old_key: str | None = None) -> None:
+    def _alter_table(self, a: Table, b: Table) -> None:
         key = relation_key(b.schema, b.name)
         name = r.qualified(b.schema, b.name)
         label = f"{b.schema}.{b.name}"
@@ -890,8 +1004,18 @@ class Planner:
         name = r.qualified(b.schema, b.name)
         label = f"{b.schema}.{b.name}"
         renames = self.column_renames.get((a.schema, a.name), {})
-        old = {c.name: c for c in a.columns if not attr(c.attrs, "inherited")}
-        new = {c.name: c for c in b.columns if not attr(c.attrs, "inherited")}
+        # Columns a parent gives in both schemas change with the parent (ADD/DROP/ALTER on it
+        # recurses); only their local defaults and NOT NULL are the child's own. Whether a
+        # column counts as inherited is not compared: ATTACH PARTITION / INHERIT keep the
+        # table's own columns, which then match the parent's.
+        shared = bool(set(_parents_of(a)) & set(_parents_of(b)))
+
+        def own(c: Column) -> bool:
+            return not (shared and attr(c.attrs, "inherited"))
+
+        old = {c.name: c for c in a.columns if own(c)}
+        new = {c.name: c for c in b.columns if own(c)}
+        both = {c.name for c in a.columns if not own(c)} & {c.name for c in b.columns}
         for old_name, new_name in sorted(renames.items()):
             if old_name in old and new_name in new and new_name not in old:
                 self.add(
@@ -916,8 +1040,8 @@ class Planner:
                     runs_after=(_sub(key, "col", old_name),),
                 )
                 old[new_name] = replace(old.pop(old_name), name=new_name)
-        added = sorted(new.keys() - old.keys())
-        for c in sorted(old.keys() - new.keys()):
+        added = sorted(new.keys() - old.keys() - both)
+        for c in sorted(old.keys() - new.keys() - {c.name for c in b.columns if not own(c)}):
             hazards = [
                 _h("data_loss", f"drops column {label}.{c} and its values"),
                 _h("backwards_incompatible", f"code reading or writing {c} breaks"),
@@ -945,7 +1069,9 @@ class Planner:
             self._add_column(b, new[c])
         for c in sorted(old.keys() & new.keys()):
             ckey = _sub(key, "col", c)
-            if ckey in self.handled_columns or old[c] == new[c]:
+            if ckey in self.handled_columns or _without_inherited(old[c]) == _without_inherited(
+                new[c]
+            ):
                 continue
             self._alter_column(b, old[c], new[c])
         # Inherited columns: only their local defaults and NOT NULL are theirs.
@@ -957,7 +1083,10 @@ class Planner:
         name = r.qualified(b.schema, b.name)
         label = f"{b.schema}.{b.name}"
         if not (
-            attr(c.attrs, "inherited") and before is not None and attr(before.attrs, "inherited")
+            attr(c.attrs, "inherited")
+            and before is not None
+            and attr(before.attrs, "inherited")
+            and set(_parents_of(b)) & set(_parents_of(self.a.table(b.schema, b.name) or b))
         ):
             return
         steps: list[Step | str] = []
@@ -1059,14 +1188,42 @@ class Planner:
         if a.identity != b.identity or attr(a.attrs, "identity_options") != attr(
             b.attrs, "identity_options"
         ):
+            # Adding or dropping an identity makes or removes a sequence named like the one a
+            # serial column owns: a change of its own, ordered against those sequences.
             if a.identity and not b.identity:
-                steps.append(f"{col} DROP IDENTITY;")
+                self.add(
+                    "alter",
+                    "column",
+                    f"{label} (identity)",
+                    ckey + "#identity",
+                    [f"{col} DROP IDENTITY;"],
+                    parent=key,
+                    before=a,
+                    after=b,
+                )
             elif b.identity and not a.identity:
                 options = attr(b.attrs, "identity_options")
-                steps.append(
-                    f"{col} ADD GENERATED {b.identity} AS IDENTITY"
-                    + (f" ({options})" if options else "")
-                    + ";"
+                owned = tuple(
+                    relation_key(s.schema, s.name)
+                    for s in self.a.sequences
+                    if s.owned_by
+                    and r._unquote(s.owned_by[0]) == f"{t.schema}.{t.name}"
+                    and s.owned_by[1] == b.name
+                )
+                self.add(
+                    "alter",
+                    "column",
+                    f"{label} (identity)",
+                    ckey + "#identity",
+                    [
+                        f"{col} ADD GENERATED {b.identity} AS IDENTITY"
+                        + (f" ({options})" if options else "")
+                        + ";"
+                    ],
+                    parent=key,
+                    before=a,
+                    after=b,
+                    runs_after=(ckey, *owned),
                 )
             else:
                 if a.identity != b.identity:
@@ -1116,10 +1273,42 @@ class Planner:
         name = r.qualified(b.schema, b.name)
         old = {k.name: k for k in a.constraints}
         new = {k.name: k for k in b.constraints}
+        # The same constraint under another name (e.g. after a table rename): RENAME CONSTRAINT
+        # keeps its index instead of building it again.
+        for k in sorted(old.keys() - new.keys()):
+            twin = next(
+                (
+                    n
+                    for n in sorted(new.keys() - old.keys())
+                    if (new[n].kind, new[n].definition) == (old[k].kind, old[k].definition)
+                ),
+                None,
+            )
+            if twin is None:
+                continue
+            self.add(
+                "alter",
+                "constraint",
+                f"{b.schema}.{b.name}.{k} -> {twin}",
+                _sub(key, "con", twin),
+                [f"ALTER TABLE {name} RENAME CONSTRAINT {q(k)} TO {q(twin)};"],
+                parent=key,
+                before=old[k],
+                after=new[twin],
+                runs_after=(_sub(key, "con", k),),
+            )
+            old[twin] = replace(old.pop(k), name=twin)
+        dropped_keys = tuple(
+            _sub(key, "con", k)
+            for k in sorted(old.keys() - new.keys())
+            if old[k].kind == "primary key"
+        )
         for k in sorted(old.keys() - new.keys()):
             self._drop_constraint(b, old[k])
         for k in sorted(new.keys() - old.keys()):
-            self._add_constraint(b, new[k])
+            # A table has one primary key: a new one waits for the old one to go.
+            after = dropped_keys if new[k].kind == "primary key" else ()
+            self._add_constraint(b, new[k], after=after)
         for k in sorted(old.keys() & new.keys()):
             x, y = old[k], new[k]
             if x == y:
@@ -1158,6 +1347,8 @@ class Planner:
             else:
                 self._drop_constraint(b, x)
                 self._add_constraint(b, y)
+                if x.kind in ("primary key", "unique"):
+                    self.recreated.add(_sub(key, "con", k))  # foreign keys onto it follow
 
     def _drop_constraint(self, t: Table, k: Constraint) -> None:
         key = relation_key(t.schema, t.name)
@@ -1175,7 +1366,9 @@ class Planner:
             hazards=tuple(hazards),
         )
 
-    def _add_constraint(self, t: Table, k: Constraint, *, new_table: bool = False) -> None:
+    def _add_constraint(
+        self, t: Table, k: Constraint, *, new_table: bool = False, after: tuple[str, ...] = ()
+    ) -> None:
         key = relation_key(t.schema, t.name)
         name = r.qualified(t.schema, t.name)
         label = f"{t.schema}.{t.name}.{k.name}"
@@ -1226,7 +1419,14 @@ class Planner:
             )
         steps += r.comment_sql(f"CONSTRAINT {q(k.name)} ON {name}", k.comment)
         self.add(
-            "create", "constraint", label, _sub(key, "con", k.name), steps, parent=key, after=k
+            "create",
+            "constraint",
+            label,
+            _sub(key, "con", k.name),
+            steps,
+            parent=key,
+            after=k,
+            runs_after=after,
         )
 
     # indexes, triggers, policies ------------------------------------------------------------------
@@ -1543,6 +1743,28 @@ class Planner:
                 queue.append(key)
             if target.startswith("proc:"):
                 self._recreate_callers(target[5:].split("(")[0], done)
+            if "/con:" in target:
+                self._recreate_foreign_keys(target, done)
+
+    def _recreate_foreign_keys(self, target: str, done: set[str]) -> None:
+        """Foreign keys (unchanged themselves) onto a key that is dropped and added again."""
+        for t in self.a.tables:
+            tb = self.b.table(t.schema, t.name)
+            if tb is None:
+                continue
+            tkey = relation_key(t.schema, t.name)
+            for k in t.constraints:
+                fk_key = _sub(tkey, "con", k.name)
+                same = next((z for z in tb.constraints if z.name == k.name), None)
+                if (
+                    k.kind == "foreign key"
+                    and same == k
+                    and fk_key not in done
+                    and target in self.graph_a.get(fk_key, ())
+                ):
+                    self._drop_constraint(t, k)
+                    self._add_constraint(tb, k)
+                    done.add(fk_key)
 
     def _recreate_callers(self, function: str, done: set[str]) -> None:
         """Triggers, defaults, checks and indexes that call `function`, unchanged otherwise."""
@@ -1649,6 +1871,55 @@ def _inverse_privilege(statement: str) -> str | None:
     if revoke:
         return f"GRANT {revoke[1]} ON {revoke[2]} TO {revoke[3]}"
     return None
+
+
+def _rename_steps(old: tuple[str, str], new: tuple[str, str]) -> list[Step | str]:
+    """RENAME TO and/or SET SCHEMA moving table `old` to `new`."""
+    hazard = (_h("backwards_incompatible", f"code using {old[0]}.{old[1]} must use the new name"),)
+    steps: list[Step | str] = []
+    current = old
+    if old[1] != new[1]:
+        steps.append(Step(f"ALTER TABLE {r.qualified(*old)} RENAME TO {q(new[1])};", hazard))
+        current = (old[0], new[1])
+    if old[0] != new[0]:
+        steps.append(Step(f"ALTER TABLE {r.qualified(*current)} SET SCHEMA {q(new[0])};", hazard))
+    return steps
+
+
+def _downgrade(name: str, old: str, new: str) -> tuple[Hazard, ...]:
+    """An unsupported hazard when `new` is an older extension version than `old`."""
+
+    def parts(version: str) -> tuple[int, ...]:
+        return tuple(int(p) for p in re.findall(r"\d+", version))
+
+    if parts(new) >= parts(old):
+        return ()
+    return (
+        _h(
+            "unsupported",
+            f"{name} {old} -> {new} is a downgrade; extensions rarely ship a path back "
+            "(restore the objects from a backup or drop and recreate the extension)",
+        ),
+    )
+
+
+def _parents_of(t: Table) -> list[str]:
+    """Keys of the tables `t` is a partition or an inheritance child of."""
+    out = []
+    parent = attr(t.attrs, "partition_of")
+    if parent:
+        out.append(relation_key(*parent))
+    out += ["rel:" + r._unquote(p) for p in attr(t.attrs, "inherits", ())]
+    return out
+
+
+def _without_inherited(c: Column) -> Column:
+    return replace(c, attrs=tuple((k, v) for k, v in c.attrs if k != "inherited"))
+
+
+def _uses_type(column_type: str, t: UserType) -> bool:
+    bare = column_type.removesuffix("[]")
+    return bare in (t.name, f"{t.schema}.{t.name}", r.qualified(t.schema, t.name), q(t.name))
 
 
 def _returns(x: Routine) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from functools import cache
 from importlib.resources import files
@@ -327,8 +328,28 @@ def _user_type(r: dict[str, Any], q: Any, depends_on: tuple[str, ...]) -> UserTy
         attrs(
             depends_on=depends_on,
             unvalidated=tuple(r["unvalidated_constraints"] or ()),
+            # The parts a diff alters in place (ALTER DOMAIN, ALTER TYPE ... ATTRIBUTE).
+            attributes=tuple(r["attributes"] or ()) if kind == "composite" else None,
+            base_type=r["base_type"] if kind == "domain" else None,
+            collation=r["collation"] if kind == "domain" else None,
+            default=r["default"] if kind == "domain" else None,
+            not_null=bool(r["not_null"]) if kind == "domain" else None,
+            constraints=_named_constraints(r["constraints"]) if kind == "domain" else None,
         ),
     )
+
+
+def _named_constraints(texts: list[str] | None) -> tuple[tuple[str, str], ...]:
+    """("name", "CHECK (...)") from "CONSTRAINT name CHECK (...)" as the catalog query prints."""
+    out = []
+    for text in texts or ():
+        match = re.match(r'CONSTRAINT ("(?:[^"]|"")*"|\S+) (.*)$', text, re.S)
+        if match:
+            name = match[1]
+            if name.startswith('"'):
+                name = name[1:-1].replace('""', '"')
+            out.append((name, match[2]))
+    return tuple(out)
 
 
 def _privileges(
