@@ -267,16 +267,20 @@ def resume(
     registry = load_registry(settings)
     known = {t.id: t for t in registry.tenants}
     gone = [t for t in todo if t != TEMPLATE and t not in known]
-    for tenant_id in gone:
+    lost = [
+        Outcome(t, FAILED, None, None, 0, 0, "no longer an enabled tenant in the registry")
+        for t in gone
+    ]
+    for outcome in lost:
         store.tenant_finished(
             rollout.id,
-            tenant_id,
+            outcome.tenant,
             status=FAILED,
             version_before=None,
             version_after=None,
             duration_ms=0,
             applied=0,
-            error="no longer an enabled tenant in the registry",
+            error=outcome.error,
         )
     by_wave: dict[int, list[Tenant]] = {}
     for tenant_id, wave in todo.items():
@@ -298,7 +302,7 @@ def resume(
         tenants=sum(len(w.tenants) for w in waves),
         failed_only=failed_only,
     )
-    return _run(
+    report = _run(
         project,
         env,
         settings,
@@ -311,6 +315,9 @@ def resume(
         run_template,
         events,
     )
+    for outcome in lost:
+        report.summary.outcomes[outcome.tenant] = outcome
+    return report
 
 
 def _ms(started: float) -> int:
