@@ -694,3 +694,132 @@ def drift(ctx: typer.Context, env: EnvOption = None, json: JsonOption = False) -
         )
     if any(not t.matches for t in report.tenants):
         raise typer.Exit(2)
+
+
+# --- maintain partitions -------------------------------------------------------------------------
+
+maintain_app = typer.Typer(
+    name="maintain", help="Routine upkeep: partitions ahead of time.", no_args_is_help=True
+)
+app.add_typer(maintain_app, name="maintain")
+
+
+class _NoLedger:
+    """Partition upkeep changes no version: nothing goes in the fleet ledger."""
+
+    def started(self, tenant: Any, wave: Any) -> None: ...
+    def finished(self, tenant: Any, wave: Any, outcome: Any) -> None: ...
+
+
+@maintain_app.command("partitions")
+def partitions(
+    ctx: typer.Context,
+    env: EnvOption = None,
+    lookahead: Annotated[
+        str | None, typer.Option("--lookahead", help="Create partitions this far ahead (30d).")
+    ] = None,
+    retention: Annotated[
+        str | None, typer.Option("--retention", help="Detach/drop partitions older (400d).")
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would be done.")] = False,
+    log_format: LogFormat = "text",
+) -> None:
+    """Create future range partitions and retire expired ones, on every tenant of a fleet."""
+    from dbfleet.config import load_project
+    from dbfleet.fleet.executor import Limits, execute
+    from dbfleet.fleet.partitions import days, maintain_tenant, specs
+    from dbfleet.fleet.registry import Tenant, load_registry
+    from dbfleet.fleet.rollout import Selection, plan_waves, template_tenant
+    from dbfleet.fleet.settings import fleet_settings
+    from dbfleet.fleet.tenant import FAILED
+    from dbfleet.state import open_store
+
+    globals_: Globals = ctx.obj
+    project = load_project(globals_.config, start=globals_.project_dir)
+    if not project.partitions:
+        raise ConfigError(
+            f"{project.source}: no [[partitions]] declared",
+            hint='add [[partitions]] table = "events", column = "created_at", interval = "1 day"',
+        )
+    environment = project.environment(env)
+    declared = specs(project.partitions, project.source)
+    ahead = days(lookahead, "--lookahead") if lookahead else None
+    keep = days(retention, "--retention") if retention else None
+    display = Display(log_format)
+
+    def work(tenant: Tenant) -> Any:
+        return maintain_tenant(
+            tenant, declared, lookahead_days=ahead, retention_days=keep, dry_run=dry_run
+        )
+
+    if environment.fleet is not None:
+        settings = fleet_settings(project, environment)
+        first = template_tenant(settings)
+        waves = plan_waves(settings, load_registry(settings), Selection(), "migrate")
+        limits = Limits(
+            settings.concurrency,
+            settings.per_server_concurrency,
+            settings.failure_budget(sum(len(w.tenants) for w in waves)),
+        )
+    else:
+        first = Tenant(environment.name, environment.url)
+        waves, limits = [], Limits(1, 1, 0)
+    outcomes = [work(first)]
+    if outcomes[0].status != FAILED and waves:
+        summary = execute(waves, work, limits, _NoLedger(), display)
+        outcomes += sorted(summary.outcomes.values(), key=lambda o: o.tenant)
+        not_started = summary.not_started
+    else:
+        not_started = [t.id for w in waves for t in w.tenants]
+    display.close()
+    with open_store(project) as store:
+        run = store.start_run("maintain partitions", environment=environment.name)
+        failed = [o for o in outcomes if o.status == FAILED]
+        if not dry_run:
+            store.finish_run(
+                run,
+                "failed" if failed or not_started else "ok",
+                duration_ms=sum(o.duration_ms for o in outcomes),
+                error=f"{len(failed)} database(s) failed" if failed else None,
+                targets=[
+                    {
+                        "target": o.tenant,
+                        "result": o.status,
+                        "duration_ms": o.duration_ms,
+                        "error": o.error,
+                    }
+                    for o in outcomes
+                ],
+            )
+        else:
+            store.finish_run(run, "dry-run")
+    verb = "would" if dry_run else "did"
+    if display.json:
+        display(
+            "summary",
+            dry_run=dry_run,
+            databases=[
+                {
+                    "tenant": o.tenant,
+                    "status": o.status,
+                    "actions": list(o.scripts),
+                    "error": o.error,
+                }
+                for o in outcomes
+            ],
+            not_started=not_started,
+        )
+    else:
+        for o in outcomes:
+            if o.error:
+                info(f"  FAILED  {o.tenant}: {o.error}")
+            for action in o.scripts:
+                info(f"  {o.tenant}: {verb} {action}")
+        changed = sum(1 for o in outcomes if o.scripts)
+        info(
+            f"partitions on {len(outcomes)} database(s): {changed} {verb} change, "
+            f"{len(outcomes) - changed - len(failed)} already in shape, {len(failed)} failed"
+            + (f", {len(not_started)} not started" if not_started else "")
+        )
+    if failed or not_started:
+        raise typer.Exit(1)
