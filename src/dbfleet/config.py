@@ -108,8 +108,9 @@ class Project:
             )
         where = f"{self.source}: environments.{name}" if name else "--url"
         raw_url = url if url is not None else table.get("url")
-        if raw_url is None and "fleet" in table and "template" in table["fleet"]:
-            raw_url = table["fleet"]["template"]  # a fleet's own URL is its template's
+        template = table.get("fleet", {}).get("template", "")
+        if raw_url is None and ("://" in template or template.startswith("${")):
+            raw_url = template  # a fleet's own URL is its template database's
         if raw_url is None:
             raise ConfigError(f"{where}: 'url' is missing", hint='add url = "..." to it')
         url_origin = "--url/DBFLEET_URL" if url is not None else f"{where}.url"
