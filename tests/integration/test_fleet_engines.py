@@ -197,6 +197,11 @@ def test_two_fleet_migrates_at_once_migrate_each_tenant_once(
     for url in pg_tenants:
         assert [r[0] for r in history(url)] == ["1", "2", "3"]
     assert cli(root, "fleet", "verify", "--env", "prod").exit_code == 0
+    assert cli(root, "fleet", "drift", "--env", "prod").exit_code == 0
+    query(pg_tenants[4], "ALTER TABLE s2 ADD COLUMN hotfix text")
+    drift = cli(root, "fleet", "drift", "--env", "prod")
+    assert drift.exit_code == 2
+    assert "t004: differs from the template" in drift.stdout and "hotfix" in drift.stdout
 
 
 @pytest.mark.parametrize("pg_tenants", [3], indirect=True)

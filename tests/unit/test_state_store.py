@@ -98,3 +98,14 @@ def test_two_processes_writing_at_once_lose_nothing(tmp_path: Path) -> None:
         runs = store.runs(limit=1000)
     assert len(runs) == 120
     assert all(r.result == "ok" for r in runs)
+
+
+def test_approvals_are_bound_to_a_plan_hash(tmp_path: Path) -> None:
+    project = load_project(_project(tmp_path) / "dbfleet.toml")
+    with StateStore.open(project) as store:
+        store.approve("sha256:abc", "prod", approver="alice", comment="looks right")
+        store.approve("sha256:other", "prod", approver="bob")
+        found = store.approvals("sha256:abc")
+    assert [(a.approver, a.environment, a.comment) for a in found] == [
+        ("alice", "prod", "looks right")
+    ]

@@ -405,10 +405,14 @@ class StateStore:
 
     def latest_per_tenant(self, environment: str) -> dict[str, LedgerRow]:
         """Each tenant's most recent finished ledger row in this environment's rollouts."""
+        env = self._literal(environment)
         rows = self.conn.records(
             "SELECT l.* FROM fleet_ledger l JOIN rollouts r ON r.id = l.rollout_id "
-            f"WHERE r.environment = {self._literal(environment)} "
-            "AND l.finished_at IS NOT NULL ORDER BY l.finished_at"
+            "JOIN (SELECT l2.tenant, max(l2.finished_at) AS last FROM fleet_ledger l2 "
+            "JOIN rollouts r2 ON r2.id = l2.rollout_id "
+            f"WHERE r2.environment = {env} AND l2.finished_at IS NOT NULL GROUP BY l2.tenant) m "
+            "ON m.tenant = l.tenant AND m.last = l.finished_at "
+            f"WHERE r.environment = {env} ORDER BY l.finished_at"
         )
         latest: dict[str, LedgerRow] = {}
         for r in rows:
