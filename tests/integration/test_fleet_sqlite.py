@@ -268,3 +268,34 @@ def test_sigkill_mid_rollout_then_resume_migrates_every_tenant_exactly_once(
     verify = cli_process(root, "fleet", "verify", "--env", "prod")
     assert verify.exit_code == 0, verify.output
     assert "0 disagreement(s)" in verify.stderr
+
+
+def test_a_tenant_over_its_timeout_is_stopped_and_failed(tmp_path: Path) -> None:
+    root = fleet_project(
+        tmp_path,
+        2,
+        fleet='tenant_timeout = "300ms"\nmax_failures = 5',
+        migrations={"V1__slow.sql": "CREATE TABLE a (id INTEGER);\n" + SLOW.format(n=10**9)},
+    )
+    started = time.monotonic()
+    result = cli(root, "fleet", "migrate", "--env", "prod")
+    assert time.monotonic() - started < 20
+    assert result.exit_code == 1
+    assert "the template failed" in result.stderr
+    assert "timed out after 0.3 s (tenant_timeout)" in result.stderr
+    assert history(tenant_url(root, "template")) == []  # rolled back, nothing recorded
+
+
+def test_tenant_and_group_limit_the_rollout(tmp_path: Path) -> None:
+    root = fleet_project(tmp_path, 6)
+    one = cli(root, "fleet", "migrate", "--env", "prod", "--tenant", "t002")
+    assert one.exit_code == 0 and "1 ok, 0 failed" in one.stderr
+    eu = cli(root, "fleet", "migrate", "--env", "prod", "--group", "eu")
+    assert eu.exit_code == 0 and "3 ok, 0 failed" in eu.stderr  # t001, t003, t005
+    assert not (root / "db" / "t004.db").exists()
+    unknown = cli(root, "fleet", "migrate", "--env", "prod", "--tenant", "nope")
+    assert unknown.exit_code == 1 and "no enabled tenant with id 'nope'" in unknown.stderr
+    pending = json.loads(
+        cli(root, "fleet", "status", "--env", "prod", "--only", "pending", "--json").stdout
+    )
+    assert sorted(t["tenant"] for t in pending["tenants"]) == ["t000", "t004"]
