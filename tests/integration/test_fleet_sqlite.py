@@ -299,3 +299,33 @@ def test_tenant_and_group_limit_the_rollout(tmp_path: Path) -> None:
         cli(root, "fleet", "status", "--env", "prod", "--only", "pending", "--json").stdout
     )
     assert sorted(t["tenant"] for t in pending["tenants"]) == ["t000", "t004"]
+
+
+def test_ctrl_c_marks_the_rollout_interrupted_and_resume_finishes_it(tmp_path: Path) -> None:
+    migrations = {"V1__slow.sql": "CREATE TABLE a (id INTEGER);\n" + SLOW.format(n=150000)}
+    root = fleet_project(tmp_path, 16, migrations=migrations, fleet="concurrency = 2")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DBFLEET_")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dbfleet", "-C", str(root), "fleet", "migrate", "--env", "prod"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        time.sleep(0.05)
+        try:
+            if sum(1 for _, s, _ in ledger(root) if s == "done") >= 3:
+                break
+        except sqlite3.Error:
+            continue
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    with sqlite3.connect(root / ".dbfleet" / "state.db") as conn:
+        assert conn.execute("SELECT status FROM rollouts").fetchall() == [("interrupted",)]
+    assert cli(root, "fleet", "resume", "--env", "prod").exit_code == 0
+    assert {s for _, s, _ in ledger(root)} == {"done"}
+    for i in range(16):
+        assert [r[0] for r in history(tenant_url(root, f"t{i:03}"))] == ["1"]

@@ -181,7 +181,14 @@ def _run(
         )
 
     total = sum(len(w.tenants) for w in waves)
-    report.summary = execute(waves, work, _limits(settings, total), ledger, events)
+    try:
+        report.summary = execute(waves, work, _limits(settings, total), ledger, events)
+    except KeyboardInterrupt:
+        # Tenants that were running stay "running" in the ledger: `fleet resume` re-checks
+        # them under their lock and runs only what their history says is still pending.
+        store.set_rollout(rollout_id, "interrupted")
+        store.finish_run(run_id, "interrupted", duration_ms=_ms(started))
+        raise
     status = "done" if report.ok else ("stopped" if report.summary.stopped else "failed")
     store.set_rollout(rollout_id, status)
     failed = report.summary.failed
