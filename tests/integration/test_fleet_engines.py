@@ -271,3 +271,40 @@ def test_mariadb_tenants_roll_out_and_verify(tmp_path: Path, mysql_tenants: list
         assert [r[0] for r in history(url)] == ["1", "2"]
     assert cli(root, "fleet", "verify", "--env", "prod").exit_code == 0
     assert cli(root, "fleet", "drift", "--env", "prod").exit_code == 0
+
+
+def test_tenants_from_an_admin_database_query(tmp_path: Path, pg_url: str) -> None:
+    query(pg_url, "CREATE SCHEMA admmgt")
+    query(
+        pg_url,
+        "CREATE TABLE admmgt.vendor_db_settings (tenant_id text, dsn text, region text, "
+        "updateflag boolean, canary boolean)",
+    )
+    query(
+        pg_url,
+        "INSERT INTO admmgt.vendor_db_settings VALUES "
+        f"('acme', 'sqlite:///{tmp_path}/acme.db', 'eu', true, true), "
+        f"('globex', 'sqlite:///{tmp_path}/globex.db', 'us', true, false), "
+        f"('retired', 'sqlite:///{tmp_path}/retired.db', 'us', false, false)",
+    )
+    root = tmp_path / "p"
+    root.mkdir()
+    (root / "dbfleet.toml").write_text(
+        '[project]\nname = "a"\n\n[environments.prod.fleet]\n'
+        f'template = "sqlite:///{tmp_path}/template.db"\nwaves = ["canary", "100%"]\n\n'
+        f'[environments.prod.fleet.registry]\nurl = "{pg_url}"\n'
+        'query = "select tenant_id as id, dsn as url, region as \\"group\\", '
+        'updateflag as enabled, canary from admmgt.vendor_db_settings"\n',
+        encoding="utf-8",
+    )
+    (root / "migrations").mkdir()
+    (root / "migrations" / "V1__a.sql").write_text("CREATE TABLE a (id INTEGER);\n")
+    result = cli(root, "fleet", "migrate", "--env", "prod")
+    assert result.exit_code == 0, result.output
+    assert "skipped (enabled = false): retired" in result.stderr
+    assert "wave 1 (canary): 1 tenant(s)" in result.stderr
+    assert (tmp_path / "globex.db").exists() and not (tmp_path / "retired.db").exists()
+    bad = (root / "dbfleet.toml").read_text().replace("vendor_db_settings", "nope")
+    (root / "dbfleet.toml").write_text(bad)
+    failed = cli(root, "fleet", "status", "--env", "prod")
+    assert failed.exit_code == 1 and "the tenant registry query on" in failed.stderr

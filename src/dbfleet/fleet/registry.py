@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from dbfleet.dburl import DatabaseUrl, parse_url
-from dbfleet.errors import ConfigError, DbfleetError, UrlError
+from dbfleet.errors import ConfigError, DbfleetError
 from dbfleet.fleet.settings import FleetSettings
 
 _TRUE = {"true", "t", "yes", "y", "1", "on"}
@@ -189,10 +189,7 @@ def _tenant(row: Mapping[str, Any], where: str, settings: FleetSettings) -> tupl
 
 
 def _parse(raw: str, where: str, settings: FleetSettings) -> DatabaseUrl:
-    try:
-        url = parse_url(settings.resolve(raw, f"{where}.url", secret=True), where=where)
-    except UrlError as exc:
-        raise UrlError(exc.message, hint=exc.hint) from None
+    url = parse_url(settings.resolve(raw, f"{where}.url", secret=True), where=where)
     if url.engine == "sqlite" and url.database != ":memory:" and not os.path.isabs(url.database):
         url = url.with_database(str(settings.root / url.database))
     return url
