@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -65,6 +66,12 @@ def psql_script(files: dict[str, str]) -> str:
     return "\n".join(out) + "\n"
 
 
+def _cpu() -> float:
+    """CPU seconds (user + system) this process has used: the client's own work."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def reset(urls: list[str], server: str) -> None:
     """Empty every tenant again, then CHECKPOINT so that each run starts with a clean WAL."""
     for url in urls:
@@ -94,6 +101,7 @@ def main() -> None:
     files = migrations(args.migrations)
     results: list[tuple[int, float]] = []
     spread: dict[int, tuple[float, float]] = {}
+    cpu_per_tenant: dict[str, float] = {}
     floor = driver = 0.0
     with tempfile.TemporaryDirectory(prefix="dbfleet-fbench-") as folder:
         root = Path(folder)
@@ -126,11 +134,14 @@ def main() -> None:
                 """The same SQL in-process: one psycopg connection per tenant, no tool."""
                 reset(urls[1:], args.server)
                 text = script.read_text()
+                cpu = _cpu()
                 started = time.perf_counter()
                 for url in urls[1:]:
                     with psycopg.connect(url, autocommit=True) as conn:
                         conn.execute(text.encode(), prepare=False)
-                return time.perf_counter() - started
+                wall = time.perf_counter() - started
+                driver_cpu.append(_cpu() - cpu)
+                return wall
 
             def fleet_run(concurrency: int) -> float:
                 (root / "dbfleet.toml").write_text(
@@ -144,6 +155,7 @@ def main() -> None:
                 env = project.environment("bench")
                 settings = fleet_settings(project, env)
                 with StateStore.open(project) as store:
+                    cpu = _cpu()
                     started = time.perf_counter()
                     report = start(
                         project,
@@ -156,11 +168,14 @@ def main() -> None:
                         events=lambda event, **fields: None,
                     )
                     wall = time.perf_counter() - started
+                    fleet_cpu.setdefault(concurrency, []).append(_cpu() - cpu)
                 assert report.ok, [o.error for o in report.summary.failed][:3]
                 return wall
 
             floors: list[float] = []
             drivers: list[float] = []
+            driver_cpu: list[float] = []
+            fleet_cpu: dict[int, list[float]] = {}
             walls: dict[int, list[float]] = {c: [] for c in args.concurrency}
             # Rounds interleave every configuration, so a noisy spell hits them alike.
             for round_ in range(1, args.repeat + 1):
@@ -175,6 +190,13 @@ def main() -> None:
             driver = statistics.median(drivers)
             results = [(c, statistics.median(w)) for c, w in walls.items()]
             spread = {c: (min(w), max(w)) for c, w in walls.items()}
+            cpu_per_tenant = {
+                "psycopg floor": statistics.median(driver_cpu) / args.tenants,
+                **{
+                    f"dbfleet c={c}": statistics.median(v) / (args.tenants + 1)
+                    for c, v in fleet_cpu.items()
+                },
+            }
         finally:
             with psycopg.connect(args.server, autocommit=True) as conn:
                 for n in names:
@@ -208,6 +230,9 @@ def main() -> None:
             "per-tenant overhead of dbfleet at c=1 vs the psycopg floor: "
             f"{(one / (n + 1) - driver / n) * 1000:.1f} ms"
         )
+    print("\nclient CPU per tenant (this process, user + system; immune to server noise):\n")
+    for label, seconds in cpu_per_tenant.items():
+        print(f"- {label}: {seconds * 1000:.1f} ms")
 
 
 if __name__ == "__main__":
