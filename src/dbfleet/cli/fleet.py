@@ -207,7 +207,13 @@ class Display:
     ) -> None:
         if self.live is None:
             extra = f", {not_started} not started" if not_started else ""
-            self._line(f"wave {wave} ({name}) finished: {done} ok, {failed} failed{extra}")
+            elapsed = time.monotonic() - self.started
+            rate = self.finished / elapsed if elapsed else 0.0
+            left = self.total - self.finished
+            pace = f"; {rate:.1f} tenants/s" + (
+                f", ETA {left / rate:.0f} s" if rate and left else ""
+            )
+            self._line(f"wave {wave} ({name}) finished: {done} ok, {failed} failed{extra}{pace}")
 
     def _budget_exhausted(self, failures: int, budget: int, wave: int) -> None:
         self._line(
