@@ -171,7 +171,16 @@ def run_tenant(
                 work = runner.prepare(pending, MIGRATE)
             for label, _ in runner.run(work) if work.units else []:
                 scripts.append(label)
-            after = _head(target.state(files))
+            if action == "undo" and scripts:
+                after = _head(target.state(files))
+            else:  # every unit ran: the head is the newest of them (saves re-reading history)
+                ran = [
+                    u.entry.version
+                    for u in work.units
+                    if u.entry.kind is Kind.VERSIONED and u.entry.version is not None
+                ]
+                heads = [v for v in (state.head, *ran) if v is not None]
+                after = str(max(heads)) if heads else None
         return Outcome(
             tenant.id, DONE, before, after, len(scripts), _ms(started), None, tuple(scripts)
         )
