@@ -105,6 +105,8 @@ def test_a_failing_tenant_is_isolated_and_retry_failed_completes_it(tmp_path: Pa
         cli(root, "fleet", "status", "--env", "prod", "--only", "failed", "--json").stdout
     )
     assert [t["tenant"] for t in failed["tenants"]] == ["t004"]
+    recorded = cli(root, "fleet", "status", "--env", "prod", "--from-ledger", "--json")
+    assert json.loads(recorded.stdout)["by_version"] == {"1": 1, "2": 7}
     with sqlite3.connect(bad.removeprefix("sqlite:///")) as conn:
         conn.execute("DELETE FROM accounts WHERE id = (SELECT max(id) FROM accounts)")
     retry = cli(root, "fleet", "retry", "--failed", "--env", "prod")

@@ -447,19 +447,33 @@ def _continue(ctx: typer.Context, env: str | None, failed_only: bool, log_format
 
 
 def _looks(
-    project: Project, env: Environment, settings: FleetSettings
+    project: Project,
+    env: Environment,
+    settings: FleetSettings,
+    ledger: dict[str, Any] | None = None,
 ) -> tuple[list[Any], Any, list[Any]]:
-    """(tenants with the template first, the registry, each one's Look), read in parallel."""
+    """(tenants with the template first, the registry, each one's Look): read from every
+    tenant in parallel, or, given the `ledger`, from the ledger alone (no connection)."""
     from concurrent.futures import ThreadPoolExecutor
 
     from dbfleet.fleet.registry import load_registry
     from dbfleet.fleet.rollout import template_tenant
-    from dbfleet.fleet.tenant import look
-    from dbfleet.migrate.files import discover
+    from dbfleet.fleet.tenant import Look, look
+    from dbfleet.migrate.files import Version, discover
 
     files = discover(project.locations)
     registry = load_registry(settings)
     tenants = [template_tenant(settings), *registry.tenants]
+    if ledger is not None:
+        versions = [f.version for f in files.versioned if f.version is not None]
+
+        def recorded(tenant: Any) -> Look:
+            last = ledger.get(tenant.id)
+            at = last.version_after if last else None
+            pending = sum(1 for v in versions if at is None or v > Version.parse(at))
+            return Look(tenant.id, at, pending, last is not None and last.status == "failed")
+
+        return tenants, registry, [recorded(t) for t in tenants]
     with ThreadPoolExecutor(max_workers=max(settings.concurrency, 4)) as pool:
         looks = list(pool.map(lambda t: look(project, env, t, files), tenants))
     return tenants, registry, looks
@@ -472,6 +486,12 @@ def status(
     only: Annotated[
         str | None, typer.Option("--only", help="failed, pending or outdated tenants only.")
     ] = None,
+    from_ledger: Annotated[
+        bool,
+        typer.Option(
+            "--from-ledger", help="Versions as the ledger records them; connect to no tenant."
+        ),
+    ] = False,
     json: JsonOption = False,
 ) -> None:
     """One row per tenant: version, pending, last result, duration, error; counts by version."""
@@ -481,9 +501,11 @@ def status(
     if only not in (None, "failed", "pending", "outdated"):
         raise ConfigError(f"--only {only}: use failed, pending or outdated")
     project, environment, settings = _load(ctx, env)
-    tenants, registry, looks = _looks(project, environment, settings)
     with open_store(project) as store:
         ledger = store.latest_per_tenant(environment.name)
+    tenants, registry, looks = _looks(
+        project, environment, settings, ledger if from_ledger else None
+    )
     template_version = looks[0].version
 
     def key(v: str | None) -> Version:
