@@ -331,3 +331,13 @@ def test_ctrl_c_marks_the_rollout_interrupted_and_resume_finishes_it(tmp_path: P
     assert {s for _, s, _ in ledger(root)} == {"done"}
     for i in range(16):
         assert [r[0] for r in history(tenant_url(root, f"t{i:03}"))] == ["1"]
+
+
+def test_wave_n_runs_the_template_and_that_wave_only(tmp_path: Path) -> None:
+    root = fleet_project(tmp_path, 5, fleet='waves = ["canary", "100%"]')
+    result = cli(root, "fleet", "migrate", "--env", "prod", "--wave", "1")
+    assert result.exit_code == 0, result.output
+    assert "1 ok, 0 failed" in result.stderr
+    assert (root / "db" / "t000.db").exists() and not (root / "db" / "t001.db").exists()
+    bad = cli(root, "fleet", "migrate", "--env", "prod", "--wave", "3")
+    assert bad.exit_code == 1 and "--wave 3: this fleet has 2 wave(s)" in bad.stderr

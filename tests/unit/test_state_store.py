@@ -109,3 +109,19 @@ def test_approvals_are_bound_to_a_plan_hash(tmp_path: Path) -> None:
     assert [(a.approver, a.environment, a.comment) for a in found] == [
         ("alice", "prod", "looks right")
     ]
+
+
+def test_a_locked_store_is_one_clear_error(tmp_path: Path) -> None:
+    import sqlite3
+
+    project = load_project(_project(tmp_path) / "dbfleet.toml")
+    with StateStore.open(project) as store:
+        store.conn.execute("PRAGMA busy_timeout=100")
+        holder = sqlite3.connect(store_url(project).database, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        try:
+            with pytest.raises(DbfleetError, match="cannot write to the state store at sqlite"):
+                store.start_run("migrate")
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()

@@ -215,9 +215,18 @@ class StateStore:
 
     def write(self, statements: Sequence[str]) -> None:
         """Run `statements` as one transaction."""
-        with self.conn.transaction():
-            for sql in statements:
-                self.conn.execute(sql)
+        from dbfleet.engines.base import StatementError
+
+        try:
+            with self.conn.transaction():
+                for sql in statements:
+                    self.conn.execute(sql)
+        except StatementError as exc:
+            raise DbfleetError(
+                f"cannot write to the state store at {self.conn.url.display}: {exc.message}",
+                hint="another dbfleet may be holding it (SQLite waits 30 s); run the command "
+                "again, and `dbfleet fleet resume` continues an interrupted rollout",
+            ) from None
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
