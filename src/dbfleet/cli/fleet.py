@@ -130,6 +130,10 @@ class Display:
             f"{self.total} tenant(s)"
         )
 
+    def _nothing_to_resume(self, rollout: str, status: str, failed_only: bool) -> None:
+        what = "no failed tenant" if failed_only else "no unfinished tenant"
+        self._line(f"rollout {rollout[:8]} ({status}) has {what}: nothing to do")
+
     def _start_live(self) -> None:
         if not sys.stderr.isatty() or self.live is not None:
             return
@@ -231,6 +235,8 @@ class Display:
 def _conclude(report: Report, display: Display) -> None:
     """The summary after a rollout; exit 1 when anything failed or did not start."""
     summary = report.summary
+    if report.template is None and not summary.outcomes and not summary.not_started:
+        return  # nothing ran (a resume with nothing left): the event said so
     if display.json:
         display(
             "summary",

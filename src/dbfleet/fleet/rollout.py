@@ -269,6 +269,14 @@ def resume(
     rows = store.ledger(rollout.id)
     wanted = (FAILED,) if failed_only else (PENDING, RUNNING)
     todo = {r.tenant: r.wave for r in rows if r.status in wanted}
+    if not todo:
+        events(
+            "nothing_to_resume",
+            rollout=rollout.id,
+            status=rollout.status,
+            failed_only=failed_only,
+        )
+        return Report(rollout.id, rollout.action, rollout.target_version, None)
     files = discover(project.locations)
     version = Version.parse(rollout.target_version) if rollout.target_version else None
     registry = load_registry(settings)
