@@ -211,10 +211,14 @@ def test_undo_runs_the_template_first_then_tenants_in_reverse_wave_order(tmp_pat
 def test_exec_runs_a_smoke_test_on_a_sample(tmp_path: Path) -> None:
     root = fleet_project(tmp_path, 10)
     assert cli(root, "fleet", "migrate", "--env", "prod").exit_code == 0
-    (root / "smoke.sql").write_text("SELECT count(*) FROM accounts;\n")
+    (root / "smoke.sql").write_text(
+        "-- every tenant has its accounts table\nSELECT count(*) FROM accounts;\n"
+        "SELECT ${tenant};\n"
+    )
     result = cli(root, "fleet", "exec", "--env", "prod", "--sample", "30%", "smoke.sql")
     assert result.exit_code == 0
     assert "3 tenant(s) sampled: 3 ok, 0 failed" in result.stderr
+    assert "2 statement(s), result t0" in result.stderr  # the last query's first value
     (root / "bad.sql").write_text("SELECT * FROM no_such_table;\n")
     failed = cli(root, "fleet", "exec", "--env", "prod", "--sample", "2", "bad.sql")
     assert failed.exit_code == 1 and "no such table" in failed.stderr

@@ -70,11 +70,9 @@ def _run(env: Environment, tenant: Tenant, script: str, name: str) -> SmokeResul
     try:
         with connect(tenant.url, create=False) as conn:
             for statement in conn.dialect.split(fill(script, tenant_env.placeholders, name)):
-                first = (
-                    statement.text.lstrip().split(None, 1)[0].lower()
-                    if statement.text.strip()
-                    else ""
-                )
+                noise = conn.dialect.leading_noise.match(statement.text)
+                words = statement.text[noise.end() if noise else 0 :].split(None, 1)
+                first = words[0].lower() if words else ""
                 if first in _READS:
                     rows = conn.query(statement.text)
                     last = str(rows[0][0]) if rows and rows[0] else "no rows"
