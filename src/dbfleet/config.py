@@ -358,6 +358,7 @@ FLEET_KEYS: dict[str, Check] = {
     "max_failures": _count_or_percent,
     "waves": _waves,
     "tenant_timeout": duration_seconds,
+    "init_sql": _string,
     "registry": _table(REGISTRY_KEYS),
 }
 PARTITION_KEYS: dict[str, Check] = {

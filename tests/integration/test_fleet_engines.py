@@ -258,6 +258,25 @@ def test_schema_mode_puts_each_tenant_in_its_own_schema(
     assert schemas == {"template", "acme", 'Weird "one"; drop schema public; --'}
     assert query(pg_tenants[0], "SELECT count(*) FROM acme.dbfleet_schema_history") == [(1,)]
 
+    # init_sql puts each tenant's schema first on its connection: unqualified names land there
+    config = root / "dbfleet.toml"
+    config.write_text(
+        config.read_text().replace(
+            'mode = "schema"\n',
+            'mode = "schema"\ninit_sql = "SET search_path TO ${tenant_schema}"\n',
+        )
+    )
+    (root / "migrations" / "V2__plans.sql").write_text("CREATE TABLE plans (id integer);\n")
+    assert cli(root, "fleet", "migrate", "--env", "prod").exit_code == 0
+    plans = query(
+        pg_tenants[0],
+        "SELECT table_schema FROM information_schema.tables WHERE table_name = 'plans'",
+    )
+    assert {r[0] for r in plans} == {"template", "acme", 'Weird "one"; drop schema public; --'}
+    (root / "smoke.sql").write_text("SELECT count(*) FROM accounts;\n")
+    smoke = cli(root, "fleet", "exec", "--env", "prod", "smoke.sql")
+    assert smoke.exit_code == 0, smoke.output
+
 
 def test_mariadb_tenants_roll_out_and_verify(tmp_path: Path, mysql_tenants: list[str]) -> None:
     migrations = {

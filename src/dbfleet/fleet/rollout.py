@@ -143,6 +143,7 @@ def _run(
             action=action,
             version=version,
             timeout=settings.tenant_timeout,
+            init_sql=settings.init_sql,
         )
         ledger.finished(template, template_wave, outcome)
         report.template = outcome
@@ -178,6 +179,7 @@ def _run(
             action=action,
             version=version,
             timeout=settings.tenant_timeout,
+            init_sql=settings.init_sql,
         )
 
     total = sum(len(w.tenants) for w in waves)

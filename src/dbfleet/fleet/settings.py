@@ -28,6 +28,7 @@ class FleetSettings:
     max_failures: str = "0"
     waves: tuple[str, ...] = ("100%",)
     tenant_timeout: float | None = None
+    init_sql: str | None = None  # run on each tenant's connection first (e.g. SET search_path)
     registry: Mapping[str, Any] = field(default_factory=dict)
     project: Project | None = field(default=None, compare=False, repr=False)
 
@@ -80,6 +81,7 @@ def fleet_settings(project: Project, env: Environment) -> FleetSettings:
         max_failures=fleet.get("max_failures", "0"),
         waves=tuple(fleet.get("waves", ["100%"])),
         tenant_timeout=fleet.get("tenant_timeout"),
+        init_sql=fleet.get("init_sql"),
         registry=fleet["registry"],
         project=project,
     )

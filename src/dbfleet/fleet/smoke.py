@@ -56,11 +56,13 @@ def run_sample(
 ) -> list[SmokeResult]:
     chosen = random.Random(seed).sample(list(tenants), sample_size(sample, len(tenants)))
     with ThreadPoolExecutor(max_workers=settings.concurrency) as pool:
-        results = list(pool.map(lambda t: _run(env, t, script, name), chosen))
+        results = list(pool.map(lambda t: _run(env, t, script, name, settings.init_sql), chosen))
     return sorted(results, key=lambda r: r.tenant)
 
 
-def _run(env: Environment, tenant: Tenant, script: str, name: str) -> SmokeResult:
+def _run(
+    env: Environment, tenant: Tenant, script: str, name: str, init_sql: str | None
+) -> SmokeResult:
     from dbfleet.engines import connect
 
     started = time.perf_counter()
@@ -69,6 +71,8 @@ def _run(env: Environment, tenant: Tenant, script: str, name: str) -> SmokeResul
     last: str | None = None
     try:
         with connect(tenant.url, create=False) as conn:
+            if init_sql:
+                conn.execute(fill(init_sql, tenant_env.placeholders, "fleet.init_sql"))
             for statement in conn.dialect.split(fill(script, tenant_env.placeholders, name)):
                 noise = conn.dialect.leading_noise.match(statement.text)
                 words = statement.text[noise.end() if noise else 0 :].split(None, 1)

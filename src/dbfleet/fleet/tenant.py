@@ -13,6 +13,7 @@ from dbfleet.config import Environment, Project
 from dbfleet.errors import DbfleetError, ValidationError
 from dbfleet.fleet.registry import Tenant
 from dbfleet.migrate.files import Kind, MigrationSet, Version
+from dbfleet.migrate.placeholders import fill
 from dbfleet.migrate.runner import MIGRATE, UNDO, Runner
 from dbfleet.migrate.state import Entry, State, TargetState
 from dbfleet.migrate.target import Target
@@ -131,6 +132,7 @@ def run_tenant(
     action: str,
     version: Version | None,
     timeout: float | None = None,
+    init_sql: str | None = None,
 ) -> Outcome:
     """Migrate (action "migrate") or undo (action "undo", down to `version`) one tenant.
 
@@ -145,6 +147,8 @@ def run_tenant(
     fired = [False]
     try:
         target = _open(project, tenant_env, create=True)
+        if init_sql:
+            target.conn.execute(fill(init_sql, tenant_env.placeholders, "fleet.init_sql"))
         with _deadline(target, timeout) as fired, target.locked():
             target.ensure_history()
             state = target.state(files)
