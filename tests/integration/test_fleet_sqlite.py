@@ -305,6 +305,11 @@ def test_tenant_and_group_limit_the_rollout(tmp_path: Path) -> None:
         cli(root, "fleet", "status", "--env", "prod", "--only", "pending", "--json").stdout
     )
     assert sorted(t["tenant"] for t in pending["tenants"]) == ["t000", "t004"]
+    outdated = json.loads(
+        cli(root, "fleet", "status", "--env", "prod", "--only", "outdated", "--json").stdout
+    )
+    assert sorted(t["tenant"] for t in outdated["tenants"]) == ["t000", "t004"]
+    assert outdated["template_version"] == "2"
 
 
 def test_ctrl_c_marks_the_rollout_interrupted_and_resume_finishes_it(tmp_path: Path) -> None:
