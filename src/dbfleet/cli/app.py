@@ -61,10 +61,10 @@ def root(
     ctx.obj = Globals(None, config, debug)
 
 
-from dbfleet.cli import fleet as _fleet  # noqa: E402  (registers commands on `app`)
-from dbfleet.cli import history as _history  # noqa: E402
-from dbfleet.cli import inspect as _inspect  # noqa: E402
+from dbfleet.cli import fleet as _fleet  # noqa: E402, F401  (fleet, maintain)
+from dbfleet.cli import history as _history  # noqa: E402, F401
+from dbfleet.cli import inspect as _inspect  # noqa: E402  (registers commands on `app`)
 from dbfleet.cli import migrate as _migrate  # noqa: E402
 from dbfleet.cli import project as _project  # noqa: E402
 
-__all__ = ["Globals", "_fleet", "_history", "_inspect", "_migrate", "_project", "app"]
+__all__ = ["Globals", "_inspect", "_migrate", "_project", "app"]
