@@ -72,6 +72,7 @@ def test_json_file(tmp_path: Path) -> None:
         ("id,url\na,oracle://x/y\n", "row 1 (tenant 'a'): unsupported URL scheme"),
         ("id,url,colour\na,sqlite:///a.db,red\n", "unknown column(s) colour"),
         ("id,url,enabled\na,sqlite:///a.db,maybe\n", "enabled = 'maybe' is not true or false"),
+        ("id,url\n(template),sqlite:///a.db\n", "'(template)' names the template"),
     ],
 )
 def test_a_bad_row_is_one_error_naming_the_row(tmp_path: Path, csv: str, message: str) -> None:

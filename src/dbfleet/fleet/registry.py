@@ -164,6 +164,8 @@ def _tenant(row: Mapping[str, Any], where: str, settings: FleetSettings) -> tupl
     tenant_id = _text(row, "id")
     if tenant_id is None:
         raise ConfigError(f"{where}: 'id' is missing", hint="every tenant needs a unique id")
+    if tenant_id == TEMPLATE:
+        raise ConfigError(f"{where}: '{TEMPLATE}' names the template", hint="rename the tenant")
     where = f"{where} (tenant '{tenant_id}')"
     schema = _text(row, "schema")
     raw_url = _text(row, "url")
