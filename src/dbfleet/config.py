@@ -34,6 +34,7 @@ class Environment:
     placeholders: Mapping[str, str]
     history_schema: str | None
     history_table: str
+    fleet: Mapping[str, Any] | None = None  # [environments.NAME.fleet], validated, unresolved
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,8 @@ class Project:
     scratch_url: str | None = None
     schema_dir: Path | None = None
     lint: Mapping[str, Any] = field(default_factory=dict)  # [lint], read by dbfleet.lint.settings
+    state_url: str | None = None
+    partitions: tuple[Mapping[str, Any], ...] = ()
 
     @property
     def source(self) -> str:
@@ -107,6 +110,9 @@ class Project:
             )
         where = f"{self.source}: environments.{name}" if name else "--url"
         raw_url = url if url is not None else table.get("url")
+        template = table.get("fleet", {}).get("template", "")
+        if raw_url is None and ("://" in template or template.startswith("${")):
+            raw_url = template  # a fleet's own URL is its template database's
         if raw_url is None:
             raise ConfigError(f"{where}: 'url' is missing", hint='add url = "..." to it')
         url_origin = "--url/DBFLEET_URL" if url is not None else f"{where}.url"
@@ -136,6 +142,7 @@ class Project:
             placeholders=placeholders,
             history_schema=history_schema or None,
             history_table=history_table,
+            fleet=table.get("fleet"),
         )
 
     def _anchored(self, url: DatabaseUrl) -> DatabaseUrl:
@@ -267,6 +274,7 @@ SECTIONS: dict[str, dict[str, Check]] = {
         "engine": _engine,
         "scratch_url": _string,
         "schema_dir": _string,
+        "state_url": _string,
     },
     "migrations": {
         "locations": _string_list,
@@ -279,7 +287,94 @@ SECTIONS: dict[str, dict[str, Check]] = {
     },
     "lint": LINT_KEYS,
 }
+
+
+def _positive_int(value: Any, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(f"{where} must be a whole number of at least 1, not {value!r}")
+    return value
+
+
+def _count_or_percent(value: Any, where: str) -> str:
+    text = str(value).strip() if not isinstance(value, bool) else ""
+    if not re.fullmatch(r"\d+(\.\d+)?%|\d+", text):
+        raise ConfigError(
+            f"{where}: {value!r} is not a count or a percentage", hint='e.g. 3 or "2%"'
+        )
+    return text
+
+
+def _waves(value: Any, where: str) -> list[str]:
+    waves = _string_list(value, where)
+    for wave in waves:
+        if wave != "canary" and not re.fullmatch(r"\d+(\.\d+)?%", wave.strip()):
+            raise ConfigError(
+                f"{where}: wave '{wave}' is neither \"canary\" nor a percentage",
+                hint='e.g. waves = ["canary", "10%", "100%"]',
+            )
+    return waves
+
+
+def _choice(*allowed: str) -> Check:
+    def check(value: Any, where: str) -> str:
+        if value not in allowed:
+            raise ConfigError(f"{where}: {value!r} is not one of " + ", ".join(allowed))
+        return str(value)
+
+    return check
+
+
+def _tenant_list(value: Any, where: str) -> list[dict[str, Any]]:
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise ConfigError(f'{where} must be a list of tables like {{ id = "acme", url = "..." }}')
+    return value
+
+
+def _table(keys: dict[str, Check]) -> Check:
+    """A nested table whose keys are checked like a section's (unknown key -> allowed keys)."""
+
+    def check(value: Any, where: str) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where} must be a table")
+        file, _, path = where.rpartition(": ")
+        result = {}
+        for key, item in value.items():
+            if key not in keys:
+                raise _unknown(file, f"{path}.{key}", list(keys), prefix=f"{path}.")
+            result[key] = keys[key](item, f"{where}.{key}")
+        return result
+
+    return check
+
+
+REGISTRY_KEYS: dict[str, Check] = {
+    "tenants": _tenant_list,
+    "file": _string,
+    "url": _string,
+    "query": _string,
+}
+FLEET_KEYS: dict[str, Check] = {
+    "template": _string,
+    "mode": _choice("database", "schema"),
+    "concurrency": _positive_int,
+    "per_server_concurrency": _positive_int,
+    "max_failures": _count_or_percent,
+    "waves": _waves,
+    "tenant_timeout": duration_seconds,
+    "init_sql": _string,
+    "registry": _table(REGISTRY_KEYS),
+}
+PARTITION_KEYS: dict[str, Check] = {
+    "table": _string,
+    "schema": _string,
+    "column": _string,
+    "interval": _choice("1 day", "1 week", "1 month"),
+    "premake": _positive_int,
+    "retention": _string,
+    "retention_action": _choice("detach", "drop"),
+}
 ENVIRONMENT_KEYS: dict[str, Check] = {
+    "fleet": _table(FLEET_KEYS),
     "url": _string,
     "description": _string,
     "placeholders": _placeholder_table,
@@ -342,10 +437,10 @@ def _project_from(data: dict[str, Any], config_file: Path) -> Project:
     name = str(config_file)
     values: dict[str, dict[str, Any]] = {}
     for section, content in data.items():
-        if section in ("placeholders", "environments"):
+        if section in ("placeholders", "environments", "partitions"):
             continue
         if section not in SECTIONS:
-            raise _unknown(name, section, [*SECTIONS, "placeholders", "environments"])
+            raise _unknown(name, section, [*SECTIONS, "placeholders", "environments", "partitions"])
         if not isinstance(content, dict):
             raise ConfigError(f"{name}: '{section}' must be a table ([{section}])")
         values[section] = {}
@@ -373,6 +468,7 @@ def _project_from(data: dict[str, Any], config_file: Path) -> Project:
                     prefix=f"environments.{env_name}.",
                 )
             checked_envs[env_name][key] = ENVIRONMENT_KEYS[key](value, f"{where}.{key}")
+    partitions = _partitions(data.get("partitions", []), name)
     project = values.get("project", {})
     migrations = values.get("migrations", {})
     default_env = project.get("default_environment")
@@ -408,7 +504,24 @@ def _project_from(data: dict[str, Any], config_file: Path) -> Project:
         scratch_url=project.get("scratch_url"),
         schema_dir=(root / project.get("schema_dir", "schema")).resolve(),
         lint=values.get("lint", {}),
+        state_url=project.get("state_url"),
+        partitions=partitions,
     )
+
+
+def _partitions(value: Any, file: str) -> tuple[dict[str, Any], ...]:
+    """[[partitions]] tables: each names a range-partitioned table to keep in shape."""
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise ConfigError(f"{file}: 'partitions' must be tables like [[partitions]]")
+    result = []
+    for index, table in enumerate(value, 1):
+        where = f"{file}: partitions[{index}]"
+        checked = _table(PARTITION_KEYS)(table, where)
+        for required in ("table", "column", "interval"):
+            if required not in checked:
+                raise ConfigError(f"{where}: '{required}' is missing", hint=f"add {required} = ...")
+        result.append(checked)
+    return tuple(result)
 
 
 def _env_placeholders() -> dict[str, str]:

@@ -62,10 +62,23 @@ def root(
 
 
 from dbfleet.cli import diff as _diff  # noqa: E402  (registers commands on `app`)
+from dbfleet.cli import fleet as _fleet  # noqa: E402  (fleet, maintain)
+from dbfleet.cli import history as _history  # noqa: E402
 from dbfleet.cli import inspect as _inspect  # noqa: E402
 from dbfleet.cli import lint as _lint  # noqa: E402
 from dbfleet.cli import migrate as _migrate  # noqa: E402
 from dbfleet.cli import project as _project  # noqa: E402
 from dbfleet.cli import sqltest as _sqltest  # noqa: E402
 
-__all__ = ["Globals", "_diff", "_inspect", "_lint", "_migrate", "_project", "_sqltest", "app"]
+__all__ = [
+    "Globals",
+    "_diff",
+    "_fleet",
+    "_history",
+    "_inspect",
+    "_lint",
+    "_migrate",
+    "_project",
+    "_sqltest",
+    "app",
+]

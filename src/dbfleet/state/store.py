@@ -1,0 +1,443 @@
+"""The state store: what dbfleet did (runs, per-target results, approvals, fleet ledgers).
+
+A SQLite file in the project (`.dbfleet/state.db`) by default, or the PostgreSQL database named
+by `[project] state_url`. Its schema is migrated by dbfleet's own migration runner (same lock,
+same history table format) from the scripts in `dbfleet/state/migrations/`.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from dbfleet.errors import ConfigError, DbfleetError
+from dbfleet.secrets import redact
+
+if TYPE_CHECKING:
+    from dbfleet.config import Project
+    from dbfleet.dburl import DatabaseUrl
+    from dbfleet.engines.base import Connection
+
+STATE_FILE = ".dbfleet/state.db"
+HISTORY_TABLE = "dbfleet_state_history"
+MIGRATIONS = Path(__file__).with_name("migrations")
+_ENGINES = ("sqlite", "postgresql")
+
+
+def now() -> str:
+    """The current time as stored: ISO-8601 UTC with milliseconds (sorts as text)."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def actor() -> str:
+    """Who is running dbfleet: DBFLEET_ACTOR (set it on CI), else the OS user."""
+    found = os.environ.get("DBFLEET_ACTOR")
+    if found:
+        return found
+    try:
+        return getpass.getuser()
+    except Exception:  # no user name in the environment (some containers)
+        return str(os.getuid())
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+@dataclass(frozen=True)
+class Run:
+    id: str
+    actor: str
+    started_at: str
+    finished_at: str | None
+    command: str
+    environment: str | None
+    target: str | None
+    plan_hash: str | None
+    result: str
+    duration_ms: int | None
+    error: str | None
+
+
+@dataclass(frozen=True)
+class Rollout:
+    id: str
+    environment: str
+    action: str
+    target_version: str | None
+    actor: str
+    started_at: str
+    finished_at: str | None
+    status: str
+    options: str | None
+
+
+@dataclass(frozen=True)
+class LedgerRow:
+    rollout_id: str
+    tenant: str
+    wave: int
+    version_before: str | None
+    version_after: str | None
+    status: str
+    attempts: int
+    started_at: str | None
+    finished_at: str | None
+    duration_ms: int | None
+    applied: int | None
+    error: str | None
+
+
+@dataclass(frozen=True)
+class Approval:
+    id: str
+    plan_hash: str
+    environment: str
+    approver: str
+    approved_at: str
+    comment: str | None
+
+
+def store_url(project: Project) -> DatabaseUrl:
+    """Where the project's state store lives: [project] state_url, else .dbfleet/state.db."""
+    from dbfleet.dburl import parse_url
+
+    if project.state_url:
+        where = f"{project.source}: project.state_url"
+        url = parse_url(project.resolve(project.state_url, where, secret=True), where=where)
+        if url.engine not in _ENGINES:
+            raise ConfigError(
+                f"{where}: the state store cannot live on {url.engine}",
+                hint="use a postgresql:// URL, or remove state_url for the SQLite file",
+            )
+        if url.engine == "sqlite" and not os.path.isabs(url.database):
+            url = url.with_database(str(project.root / url.database))
+        return url
+    return parse_url(f"sqlite:///{project.root / STATE_FILE}", where="state store")
+
+
+class StateStore:
+    """An open state store. Every write is one transaction; readers never block writers long.
+
+    Not thread-safe: one store per thread (the fleet executor writes from its main thread).
+    """
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.dialect = conn.dialect
+
+    @classmethod
+    def open(cls, project: Project) -> StateStore:
+        return cls.open_url(store_url(project), lock_wait=project.lock_wait_seconds)
+
+    @classmethod
+    def open_url(cls, url: DatabaseUrl, *, lock_wait: float = 600.0) -> StateStore:
+        from dbfleet.engines import connect
+
+        conn = connect(url)
+        try:
+            if url.engine == "sqlite":
+                # WAL: readers do not block the writer; writers queue on BEGIN IMMEDIATE.
+                conn.query("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA busy_timeout=30000")
+                # In WAL mode NORMAL survives a crash or kill -9 of dbfleet (only a power
+                # loss may drop the last commits) and spares an fsync per ledger write.
+                conn.execute("PRAGMA synchronous=NORMAL")
+            store = cls(conn)
+            store._upgrade(lock_wait)
+            return store
+        except BaseException:
+            conn.close()
+            raise
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> StateStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _upgrade(self, lock_wait: float) -> None:
+        """Bring the store's schema to this dbfleet's version with the migration runner."""
+        from dbfleet.migrate.files import discover
+        from dbfleet.migrate.runner import MIGRATE, Runner
+        from dbfleet.migrate.state import State
+        from dbfleet.migrate.target import Target
+
+        files = discover([MIGRATIONS])
+        target = Target(self.conn, table=HISTORY_TABLE, schema=None, lock_wait=lock_wait)
+        if target.history_exists() and not target.state(files).pending():
+            state = target.state(files)
+        else:
+            with target.locked():
+                target.ensure_history()
+                state = target.state(files)
+                pending = state.pending()
+                if pending and not any(e.state is State.MISSING for e in state.entries):
+                    runner = Runner(target, files, {}, environment="state store")
+                    runner.run(runner.prepare(pending, MIGRATE))
+                    state = target.state(files)
+        newer = [e.script for e in state.entries if e.state is State.MISSING]
+        if newer:
+            raise DbfleetError(
+                f"the state store at {self.conn.url.display} was written by a newer dbfleet "
+                f"({', '.join(newer)})",
+                hint="upgrade dbfleet to use it",
+            )
+
+    # --- writing ----------------------------------------------------------------------------
+
+    def _literal(self, value: str | int | bool | None) -> str:
+        if isinstance(value, str):
+            value = redact(value)
+        return self.dialect.quote_literal(value)
+
+    def _insert(self, table: str, row: Mapping[str, str | int | None]) -> str:
+        columns = ", ".join(row)
+        values = ", ".join(self._literal(v) for v in row.values())
+        return f"INSERT INTO {table} ({columns}) VALUES ({values})"
+
+    def _update(
+        self, table: str, values: Mapping[str, str | int | None], where: Mapping[str, str]
+    ) -> str:
+        assignments = ", ".join(f"{k} = {self._literal(v)}" for k, v in values.items())
+        condition = " AND ".join(f"{k} = {self._literal(v)}" for k, v in where.items())
+        return f"UPDATE {table} SET {assignments} WHERE {condition}"
+
+    def write(self, statements: Sequence[str]) -> None:
+        """Run `statements` as one transaction."""
+        from dbfleet.engines.base import StatementError
+
+        try:
+            with self.conn.transaction():
+                for sql in statements:
+                    self.conn.execute(sql)
+        except StatementError as exc:
+            raise DbfleetError(
+                f"cannot write to the state store at {self.conn.url.display}: {exc.message}",
+                hint="another dbfleet may be holding it (SQLite waits 30 s); run the command "
+                "again, and `dbfleet fleet resume` continues an interrupted rollout",
+            ) from None
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        with self.conn.transaction():
+            yield
+
+    # --- runs -------------------------------------------------------------------------------
+
+    def start_run(
+        self,
+        command: str,
+        *,
+        environment: str | None = None,
+        target: str | None = None,
+        plan_hash: str | None = None,
+    ) -> str:
+        run_id = new_id()
+        self.write(
+            [
+                self._insert(
+                    "runs",
+                    {
+                        "id": run_id,
+                        "actor": actor(),
+                        "started_at": now(),
+                        "command": command,
+                        "environment": environment,
+                        "target": target,
+                        "plan_hash": plan_hash,
+                        "result": "running",
+                    },
+                )
+            ]
+        )
+        return run_id
+
+    def finish_run(
+        self,
+        run_id: str,
+        result: str,
+        *,
+        duration_ms: int | None = None,
+        error: str | None = None,
+        targets: Sequence[Mapping[str, str | int | None]] = (),
+    ) -> None:
+        """Close a run and record its per-target results, all in one transaction."""
+        statements = [
+            self._update(
+                "runs",
+                {
+                    "finished_at": now(),
+                    "result": result,
+                    "duration_ms": duration_ms,
+                    "error": error,
+                },
+                {"id": run_id},
+            )
+        ]
+        statements += [self._insert("run_targets", {"run_id": run_id, **t}) for t in targets]
+        self.write(statements)
+
+    def runs(self, *, environment: str | None = None, limit: int = 20) -> list[Run]:
+        where = f" WHERE environment = {self._literal(environment)}" if environment else ""
+        rows = self.conn.records(
+            f"SELECT * FROM runs{where} ORDER BY started_at DESC, id LIMIT {int(limit)}"
+        )
+        return [Run(**_fields(Run, r)) for r in rows]
+
+    def run_targets(self, run_id: str) -> list[dict[str, Any]]:
+        return self.conn.records(
+            f"SELECT * FROM run_targets WHERE run_id = {self._literal(run_id)} ORDER BY target"
+        )
+
+    # --- approvals --------------------------------------------------------------------------
+
+    def approve(
+        self, plan_hash: str, environment: str, *, approver: str | None = None, comment: str = ""
+    ) -> Approval:
+        approval = Approval(new_id(), plan_hash, environment, approver or actor(), now(), comment)
+        self.write([self._insert("approvals", vars(approval))])
+        return approval
+
+    def approvals(self, plan_hash: str) -> list[Approval]:
+        rows = self.conn.records(
+            f"SELECT * FROM approvals WHERE plan_hash = {self._literal(plan_hash)} "
+            "ORDER BY approved_at"
+        )
+        return [Approval(**_fields(Approval, r)) for r in rows]
+
+    # --- fleet ledger -----------------------------------------------------------------------
+
+    def start_rollout(
+        self,
+        environment: str,
+        action: str,
+        target_version: str | None,
+        tenants: Sequence[tuple[str, int]],
+        *,
+        options: str | None = None,
+    ) -> Rollout:
+        """A new rollout with a pending ledger row per (tenant, wave), in one transaction."""
+        rollout = Rollout(
+            new_id(), environment, action, target_version, actor(), now(), None, "running", options
+        )
+        statements = [self._insert("rollouts", vars(rollout))]
+        statements += [
+            self._insert(
+                "fleet_ledger",
+                {
+                    "rollout_id": rollout.id,
+                    "tenant": tenant,
+                    "wave": wave,
+                    "status": "pending",
+                    "attempts": 0,
+                },
+            )
+            for tenant, wave in tenants
+        ]
+        self.write(statements)
+        return rollout
+
+    def set_rollout(self, rollout_id: str, status: str, *, finished: bool = True) -> None:
+        values: dict[str, str | int | None] = {"status": status}
+        values["finished_at"] = now() if finished else None
+        self.write([self._update("rollouts", values, {"id": rollout_id})])
+
+    def tenant_started(self, rollout_id: str, tenant: str, version_before: str | None) -> None:
+        self.write(
+            [
+                f"UPDATE fleet_ledger SET status = 'running', attempts = attempts + 1, "
+                f"started_at = {self._literal(now())}, finished_at = NULL, error = NULL, "
+                f"version_before = {self._literal(version_before)} "
+                f"WHERE rollout_id = {self._literal(rollout_id)} "
+                f"AND tenant = {self._literal(tenant)}"
+            ]
+        )
+
+    def tenant_finished(
+        self,
+        rollout_id: str,
+        tenant: str,
+        *,
+        status: str,
+        version_before: str | None,
+        version_after: str | None,
+        duration_ms: int,
+        applied: int,
+        error: str | None = None,
+    ) -> None:
+        self.write(
+            [
+                self._update(
+                    "fleet_ledger",
+                    {
+                        "status": status,
+                        "version_before": version_before,
+                        "version_after": version_after,
+                        "finished_at": now(),
+                        "duration_ms": duration_ms,
+                        "applied": applied,
+                        "error": error,
+                    },
+                    {"rollout_id": rollout_id, "tenant": tenant},
+                )
+            ]
+        )
+
+    def rollouts(self, environment: str, *, limit: int = 20) -> list[Rollout]:
+        rows = self.conn.records(
+            f"SELECT * FROM rollouts WHERE environment = {self._literal(environment)} "
+            f"ORDER BY started_at DESC, id LIMIT {int(limit)}"
+        )
+        return [Rollout(**_fields(Rollout, r)) for r in rows]
+
+    def rollout(self, rollout_id: str) -> Rollout | None:
+        rows = self.conn.records(f"SELECT * FROM rollouts WHERE id = {self._literal(rollout_id)}")
+        return Rollout(**_fields(Rollout, rows[0])) if rows else None
+
+    def ledger(self, rollout_id: str) -> list[LedgerRow]:
+        rows = self.conn.records(
+            f"SELECT * FROM fleet_ledger WHERE rollout_id = {self._literal(rollout_id)} "
+            "ORDER BY wave, tenant"
+        )
+        return [LedgerRow(**_fields(LedgerRow, r)) for r in rows]
+
+    def latest_per_tenant(self, environment: str) -> dict[str, LedgerRow]:
+        """Each tenant's most recent finished ledger row in this environment's rollouts."""
+        env = self._literal(environment)
+        rows = self.conn.records(
+            "SELECT l.* FROM fleet_ledger l JOIN rollouts r ON r.id = l.rollout_id "
+            "JOIN (SELECT l2.tenant, max(l2.finished_at) AS last FROM fleet_ledger l2 "
+            "JOIN rollouts r2 ON r2.id = l2.rollout_id "
+            f"WHERE r2.environment = {env} AND l2.finished_at IS NOT NULL GROUP BY l2.tenant) m "
+            "ON m.tenant = l.tenant AND m.last = l.finished_at "
+            f"WHERE r.environment = {env} ORDER BY l.finished_at"
+        )
+        latest: dict[str, LedgerRow] = {}
+        for r in rows:
+            latest[r["tenant"]] = LedgerRow(**_fields(LedgerRow, r))
+        return latest
+
+
+def _fields(kind: type, record: Mapping[str, Any]) -> dict[str, Any]:
+    names = kind.__dataclass_fields__  # type: ignore[attr-defined]
+    return {k: record[k] for k in names}
+
+
+@contextmanager
+def open_store(project: Project) -> Iterator[StateStore]:
+    store = StateStore.open(project)
+    try:
+        yield store
+    finally:
+        store.close()
