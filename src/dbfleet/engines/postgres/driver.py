@@ -32,6 +32,7 @@ class PostgresConnection(Connection):
             raise ConnectError(_connect_message(url, exc)) from None
         except psycopg.ProgrammingError as exc:  # a bad option in the URL's query string
             raise ConnectError(f"cannot connect to {url.display}: {redact(str(exc))}") from None
+        self._cursor = self.raw.cursor()  # one cursor for the session: less work per statement
         self._user: str | None = None
         self._begin_pending = False
 
@@ -61,7 +62,7 @@ class PostgresConnection(Connection):
     def _send(self, text: str, offset: int = 0) -> None:
         """Run `text` (one or more statements); error positions become relative to `offset`."""
         try:
-            self.raw.execute(text.encode(), prepare=False)
+            self._cursor.execute(text.encode(), prepare=False)
         except psycopg.Error as exc:
             error = _statement_error(exc)
             if error.position is not None:
@@ -119,7 +120,7 @@ class PostgresConnection(Connection):
         if self._begin_pending:
             self.execute(self._take_begin())
         try:
-            return self.raw.execute(sql.encode(), prepare=False).fetchall()
+            return self._cursor.execute(sql.encode(), prepare=False).fetchall()
         except psycopg.Error as exc:
             raise _statement_error(exc) from None
 
