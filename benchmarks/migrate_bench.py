@@ -347,11 +347,12 @@ class Bench:
         print(f"  {engine:<10} {what:<58} {sample.cell()} s", file=sys.stderr, flush=True)
         return sample
 
-    def count(self, engine: str, what: str, argv: Sequence[str]) -> None:
+    def count(self, engine: str, what: str, argv: Sequence[str], *, warm_up: bool = True) -> None:
         """With --instructions: record the instructions of one run of `argv`."""
         if not self.args.instructions:
             return
-        run(argv)  # warm-up: bytecode cache, page cache
+        if warm_up:  # bytecode cache, page cache; not for a run that changes the database
+            run(argv)
         got = instructions(argv)
         if got is None:
             print("  (valgrind not found: no instruction counts)", file=sys.stderr)
@@ -476,6 +477,7 @@ class Bench:
                     "postgresql",
                     f"dbfleet migrate: apply {n}",
                     self.cli("migrate", "--url", self.pg_url(db)),
+                    warm_up=False,
                 )
         self.record(
             "postgresql",
