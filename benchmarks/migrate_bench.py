@@ -18,6 +18,7 @@ import hashlib
 import os
 import platform
 import random
+import re
 import resource
 import shutil
 import sqlite3
@@ -264,6 +265,29 @@ def run(argv: Sequence[str], *, stdin: str | None = None) -> tuple[float, float]
     return elapsed, cpu
 
 
+def instructions(argv: Sequence[str]) -> int | None:
+    """Instructions the process executes (valgrind callgrind), or None without valgrind.
+
+    Unlike wall time this hardly depends on what else the machine is doing, so it compares
+    two versions of the client's work on a shared machine. It leaves out time spent waiting
+    (for the server, the disk).
+    """
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        return None
+    proc = subprocess.run(
+        [valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null", *argv],
+        capture_output=True,
+        text=True,
+        env=_ENV or None,
+        timeout=600,
+    )
+    found = re.search(r"Collected : (\d+)", proc.stderr)
+    if proc.returncode != 0 or found is None:
+        raise RuntimeError(f"valgrind {' '.join(argv)} failed:\n{proc.stderr[-2000:]}")
+    return int(found.group(1))
+
+
 @dataclass
 class Sample:
     values: list[float] = field(default_factory=list)  # wall seconds
@@ -313,6 +337,7 @@ class Bench:
         self.plain_file = work / "all.sql"
         self.plain_file.write_text(plain_script(self.migrations), encoding="utf-8")
         self.rows: list[Row] = []
+        self.counted: list[tuple[str, str, int]] = []  # (engine, what, instructions)
         self.facts: dict[str, str] = {}
         self.load_start = 0.0
         self.busy_start: float | None = None
@@ -321,6 +346,20 @@ class Bench:
         self.rows.append(Row(engine, what, sample, runs))
         print(f"  {engine:<10} {what:<58} {sample.cell()} s", file=sys.stderr, flush=True)
         return sample
+
+    def count(self, engine: str, what: str, argv: Sequence[str], *, warm_up: bool = True) -> None:
+        """With --instructions: record the instructions of one run of `argv`."""
+        if not self.args.instructions:
+            return
+        if warm_up:  # bytecode cache, page cache; not for a run that changes the database
+            run(argv)
+        got = instructions(argv)
+        if got is None:
+            print("  (valgrind not found: no instruction counts)", file=sys.stderr)
+            self.args.instructions = False
+            return
+        self.counted.append((engine, what, got))
+        print(f"  {engine:<10} {what:<58} {got / 1e6:,.0f} M instructions", file=sys.stderr)
 
     def cli(self, *args: str) -> list[str]:
         return [self.dbfleet, "-C", str(self.project), *args]
@@ -346,6 +385,9 @@ class Bench:
             "-", "dbfleet --version", self.repeated([self.dbfleet, "--version"], runs), f"{runs}"
         )
         self.record("-", "dbfleet --help", self.repeated([self.dbfleet, "--help"], runs), f"{runs}")
+        self.count("-", "python -c pass", [sys.executable, "-c", "pass"])
+        self.count("-", "python -c 'import psycopg'", [sys.executable, "-c", "import psycopg"])
+        self.count("-", "dbfleet --version", [self.dbfleet, "--version"])
 
     # --- PostgreSQL ----------------------------------------------------------------------------
 
@@ -429,6 +471,14 @@ class Bench:
             apply,
             f"{repeat}",
         )
+        if self.args.instructions:
+            with self.pg_database() as db:
+                self.count(
+                    "postgresql",
+                    f"dbfleet migrate: apply {n}",
+                    self.cli("migrate", "--url", self.pg_url(db)),
+                    warm_up=False,
+                )
         self.record(
             "postgresql",
             f"FLOOR: psql, one session, {n}× BEGIN/…/history/COMMIT",
@@ -451,6 +501,7 @@ class Bench:
                 self.repeated(self.cli("migrate", "--url", url), runs),
                 f"{runs}",
             )
+            self.count("postgresql", "dbfleet migrate: no-op", self.cli("migrate", "--url", url))
             runs = self.args.startup_runs
             self.record(
                 "postgresql",
@@ -536,6 +587,7 @@ class Bench:
             self.repeated(self.cli("migrate", "--url", url), runs),
             f"{runs}",
         )
+        self.count("sqlite", "dbfleet migrate: no-op", self.cli("migrate", "--url", url))
         runs = self.args.startup_runs
         self.record(
             "sqlite",
@@ -578,8 +630,19 @@ def report(bench: Bench, ratios: dict[str, tuple[Sample, Sample]], elapsed: floa
     for engine, (apply, floor) in ratios.items():
         lines.append(
             f"| {engine} | {apply.median / floor.median:.2f}× "
-            f"({apply.median:.3f} s / {floor.median:.3f} s) |"
+            f"({apply.median:.3f} s / {floor.median:.3f} s); "
+            f"fastest runs {min(apply.values) / min(floor.values):.2f}× |"
         )
+    if bench.counted:
+        lines += [
+            "",
+            "Instructions executed by the client process (valgrind callgrind, one run each;",
+            "the server's work and any waiting are not in them):",
+            "",
+            "| engine | process | million instructions |",
+            "|---|---|---|",
+        ]
+        lines += [f"| {e} | {w} | {n / 1e6:,.0f} |" for e, w, n in bench.counted]
     lines += ["", "Targets:", ""]
     if "postgresql" in ratios:
         apply, floor = ratios["postgresql"]
@@ -697,6 +760,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "package would have it); inherit: leave PYTHON* variables as they are",
     )
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="also count the instructions of single runs with valgrind (noise-free CPU work)",
+    )
     args = parser.parse_args(argv)
     engines = [e.strip() for e in args.engines.split(",") if e.strip()]
     unknown = set(engines) - {"postgresql", "sqlite"}

@@ -112,7 +112,7 @@ def test_embedded_postgres_runs_the_whole_cycle(tmp_path, embedded_postgres_serv
 
 def test_errors_without_a_position_still_name_the_right_statement(tmp_path, pg_url):
     # Statements of a migration travel together; the server names no position for these
-    # errors, so dbfleet replays them from a savepoint to find which one failed.
+    # errors, so dbfleet replays them one by one to find which one failed.
     files = {
         **BASE,
         "V2__data.sql": "INSERT INTO t VALUES (1, 'a');\n"
@@ -142,3 +142,27 @@ def test_single_transaction_failure_names_the_statement_with_earlier_migrations_
     assert result.exit_code == 1
     assert "V3__dup.sql:2: statement 2 failed: duplicate key value" in result.stderr
     assert tables(pg_url) <= {"dbfleet_schema_history"}
+
+
+def test_a_deferred_constraint_failing_at_commit_leaves_nothing_and_stops_the_run(tmp_path, pg_url):
+    # The history row and the COMMIT travel together: when the COMMIT is what fails, that is
+    # reported as such, and neither the migration nor its history row stays.
+    files = {
+        **BASE,
+        "V2__parent.sql": "CREATE TABLE p (id INTEGER PRIMARY KEY);\n"
+        "CREATE TABLE c (p_id INTEGER REFERENCES p DEFERRABLE INITIALLY DEFERRED);\n",
+        "V3__orphan.sql": "INSERT INTO c VALUES (1);\nINSERT INTO c VALUES (2);\n",
+        "V4__later.sql": "CREATE TABLE later (id INTEGER);\n",
+    }
+    project = write_project(tmp_path, pg_url, files)
+    result = cli(project, "migrate")
+    assert result.exit_code == 1
+    assert "V3__orphan.sql: its COMMIT failed: " in result.stderr
+    assert "violates foreign key constraint" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert query(pg_url, "SELECT count(*) FROM c") == [(0,)]
+    assert "later" not in tables(pg_url)
+    assert history(pg_url) == [("1", "SQL", True), ("2", "SQL", True)]
+    # The next run starts again at V3 (and fails the same way): nothing was recorded for it.
+    assert cli(project, "migrate").exit_code == 1
+    assert history(pg_url) == [("1", "SQL", True), ("2", "SQL", True)]

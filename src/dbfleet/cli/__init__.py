@@ -18,8 +18,9 @@ def main(argv: list[str] | None = None) -> None:
 
     try:
         from dbfleet.cli.app import app
+        from dbfleet.cli.dispatch import only_the_command
 
-        app(args=args, prog_name="dbfleet")
+        only_the_command(app, args)(args=args, prog_name="dbfleet")
     except DbfleetError as exc:
         if debug:
             raise

@@ -308,6 +308,20 @@ class Connection(ABC):
     def commit(self) -> None:
         self.execute("COMMIT")
 
+    def commit_with(self, sql: str) -> None:
+        """Run `sql` as the open transaction's last statement, then commit.
+
+        A failure raises StatementError with `index` 0 when `sql` failed (the transaction is
+        still open, to be rolled back) and 1 when the commit did. Engines may send both in one
+        round trip.
+        """
+        self.execute(sql)
+        try:
+            self.commit()
+        except StatementError as exc:
+            exc.index = 1
+            raise
+
     def rollback(self) -> None:
         self.execute("ROLLBACK")
 

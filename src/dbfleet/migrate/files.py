@@ -32,6 +32,8 @@ CALLBACK_EVENTS = (
 _VERSIONED = re.compile(
     r"^(?P<kind>[VU])(?P<version>\d+(?:[._]\d+)*)__(?P<description>.+)\.(?i:sql)$"
 )
+_VERSION = re.compile(r"\d+(?:[._]\d+)*")
+_VERSION_SEPARATOR = re.compile(r"[._]")
 _REPEATABLE = re.compile(r"^R__(?P<description>.+)\.(?i:sql)$")
 _CALLBACK = re.compile(
     rf"^(?P<event>{'|'.join(CALLBACK_EVENTS)})(?:__(?P<description>.+))?\.(?i:sql)$"
@@ -47,9 +49,11 @@ class Version:
 
     @classmethod
     def parse(cls, text: str) -> Version:
-        if not re.fullmatch(r"\d+(?:[._]\d+)*", text.strip()):
+        if text.isascii() and text.isdigit():  # the common case, V1 ... V300: no regex
+            return cls((int(text),))
+        if not _VERSION.fullmatch(text.strip()):
             raise ValueError(f"'{text}' is not a version (use digits separated by . or _)")
-        parts = [int(p) for p in re.split(r"[._]", text.strip())]
+        parts = [int(p) for p in _VERSION_SEPARATOR.split(text.strip())]
         while len(parts) > 1 and parts[-1] == 0:
             parts.pop()
         return cls(tuple(parts))

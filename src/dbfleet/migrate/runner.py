@@ -240,15 +240,18 @@ class Runner:
         started = time.perf_counter()
         rolled_back = "nothing of it was applied (rolled back); fix it and run again"
         if unit.transactional:
-            with self.conn.transaction(enabled=not work.single_transaction):
+            own = not work.single_transaction  # else the run's one transaction holds it
+            if own:
+                self.conn.begin()
+            try:
                 groups = [
                     (unit.before, f"{work.phase.before_each} callback: {rolled_back}", True),
                     (unit.steps, rolled_back, False),
                     (unit.after, f"{work.phase.after_each} callback: {rolled_back}", True),
                 ]
-                everything = [step for steps, _, _ in groups for step in steps]
+                everything = [step.sql for steps, _, _ in groups for step in steps]
                 try:
-                    self.conn.run_in_transaction([step.sql for step in everything])
+                    self.conn.run_in_transaction(everything)
                 except StatementError as exc:
                     # Name the failing statement within its own file (callback or migration).
                     index = exc.index
@@ -259,7 +262,15 @@ class Runner:
                     raise
                 milliseconds = _elapsed(started)
                 row = self.history_row(unit, work.phase, milliseconds, True)
-                self._write_history(self.target.insert_sql(row), unit)
+                if own:  # the history row and the COMMIT travel together
+                    self._write_history(self.target.insert_sql(row), unit, commit=True)
+                else:
+                    self._write_history(self.target.insert_sql(row), unit)
+            except BaseException:
+                if own:
+                    with suppress(DbfleetError):  # a broken connection has rolled back already
+                        self.conn.rollback()
+                raise
             return milliseconds
         # Outside a transaction each statement commits on its own. A row marked as not (yet)
         # successful goes in first, so that a failure, a crash or a kill leaves a visible failed
@@ -294,10 +305,18 @@ class Runner:
         self._write_history(self.target.finish_sql(replace(row, execution_time=milliseconds)), unit)
         return milliseconds
 
-    def _write_history(self, sql: str, unit: Unit) -> None:
+    def _write_history(self, sql: str, unit: Unit, *, commit: bool = False) -> None:
         try:
-            self.conn.execute(sql)
+            if commit:
+                self.conn.commit_with(sql)
+            else:
+                self.conn.execute(sql)
         except StatementError as exc:
+            if exc.index:  # the COMMIT failed (a deferred constraint), not the history row
+                raise MigrationFailed(
+                    f"{unit.label}: its COMMIT failed: {exc.message}",
+                    hint="nothing of it was applied (rolled back); fix it and run again",
+                ) from None
             raise MigrationFailed(
                 f"{unit.label}: recording it in {self.target.table} failed: {exc.message}",
                 hint="check the history table; run `dbfleet status` to see where the target is",

@@ -16,6 +16,8 @@ from dbfleet.engines.postgres.dialect import DIALECT
 from dbfleet.errors import ConnectError, LockTimeout
 from dbfleet.secrets import redact
 
+_BEGIN = "BEGIN;\n"
+
 
 class PostgresConnection(Connection):
     dialect = DIALECT
@@ -30,50 +32,103 @@ class PostgresConnection(Connection):
             raise ConnectError(_connect_message(url, exc)) from None
         except psycopg.ProgrammingError as exc:  # a bad option in the URL's query string
             raise ConnectError(f"cannot connect to {url.display}: {redact(str(exc))}") from None
+        self._cursor = self.raw.cursor()  # one cursor for the session: less work per statement
         self._user: str | None = None
+        self._begin_pending = False
+
+    # A transaction's BEGIN is not sent on its own: it travels with the transaction's first
+    # statement, and a migration's history row travels with its COMMIT. A migration is then two
+    # round trips (BEGIN + its statements, INSERT + COMMIT) instead of four.
+
+    def begin(self) -> None:
+        self._begin_pending = True
+
+    def commit(self) -> None:
+        if self._take_begin():  # nothing ran in the transaction: there is nothing to commit
+            return
+        self.execute("COMMIT")
+
+    def rollback(self) -> None:
+        if self._take_begin():
+            return
+        self.execute("ROLLBACK")
+
+    def _take_begin(self) -> str:
+        if self._begin_pending:
+            self._begin_pending = False
+            return _BEGIN
+        return ""
+
+    def _send(self, text: str, offset: int = 0) -> None:
+        """Run `text` (one or more statements); error positions become relative to `offset`."""
+        try:
+            self._cursor.execute(text.encode(), prepare=False)
+        except psycopg.Error as exc:
+            error = _statement_error(exc)
+            if error.position is not None:
+                error.position = error.position - offset if error.position > offset else None
+            raise error from None
 
     def execute(self, sql: str) -> None:
+        prefix = self._take_begin()
+        self._send(prefix + sql, len(prefix))
+
+    def commit_with(self, sql: str) -> None:
+        prefix = self._take_begin()
         try:
-            self.raw.execute(sql.encode(), prepare=False)
-        except psycopg.Error as exc:
-            raise _statement_error(exc) from None
+            self._send(f"{prefix}{sql};\nCOMMIT", len(prefix))
+        except StatementError as error:
+            # The server stops at the first error: a transaction still open (and aborted) means
+            # `sql` failed; a closed one means the COMMIT ran and failed (a deferred constraint).
+            status = self.raw.info.transaction_status
+            error.index = 1 if status == psycopg.pq.TransactionStatus.IDLE else 0
+            raise
 
     def run_in_transaction(self, statements: Sequence[str]) -> None:
         # One round trip for a whole migration: the simple query protocol runs several
         # statements, stops at the first error and reports its position in the whole text,
         # which maps back to the statement. An error without a position is located by
-        # replaying from a savepoint, one statement at a time.
+        # replaying from the start of the transaction (or a savepoint) one statement at a time.
         if len(statements) < 2:
             super().run_in_transaction(statements)
             return
-        text = "SAVEPOINT dbfleet_batch;\n"
+        begin = self._take_begin()
+        text = begin or "SAVEPOINT dbfleet_batch;\n"
         starts = []
         for sql in statements:
             starts.append(len(text))
             text += sql + ";\n"
-        text += "RELEASE SAVEPOINT dbfleet_batch"
+        if not begin:
+            text += "RELEASE SAVEPOINT dbfleet_batch"
         try:
-            self.raw.execute(text.encode(), prepare=False)
-        except psycopg.Error as exc:
-            error = _statement_error(exc)
+            self._send(text)
+        except StatementError as error:
             if error.position and error.position > starts[0]:
                 index = bisect_right(starts, error.position - 1) - 1
                 error.index = index
                 error.position -= starts[index]
-                raise error from None
-            self.execute("ROLLBACK TO SAVEPOINT dbfleet_batch")
+                raise
+            if begin:
+                self.execute("ROLLBACK")
+                self.begin()
+            else:
+                self.execute("ROLLBACK TO SAVEPOINT dbfleet_batch")
             super().run_in_transaction(statements)
             raise error from None  # the replay did not fail again: report what the server said
 
     def query(self, sql: str) -> list[tuple[Any, ...]]:
+        if self._begin_pending:
+            self.execute(self._take_begin())
         try:
-            return self.raw.execute(sql.encode(), prepare=False).fetchall()
+            return self._cursor.execute(sql.encode(), prepare=False).fetchall()
         except psycopg.Error as exc:
             raise _statement_error(exc) from None
 
     def records(self, sql: str) -> list[dict[str, Any]]:
         from psycopg.rows import dict_row
 
+        if self._begin_pending:
+            self.execute(self._take_begin())
         try:
             with self.raw.cursor(row_factory=dict_row) as cursor:
                 return cursor.execute(sql.encode(), prepare=False).fetchall()
@@ -123,6 +178,7 @@ class PostgresConnection(Connection):
         try:
             yield
         finally:
+            self._begin_pending = False
             if not self.raw.closed and not self.raw.broken:
                 if self.raw.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
                     self.raw.execute(b"ROLLBACK")

@@ -1,0 +1,34 @@
+"""The CLI builds only the command a command line runs, and the whole app when unsure."""
+
+from __future__ import annotations
+
+import pytest
+
+from dbfleet.cli.app import app
+from dbfleet.cli.dispatch import _command_name, only_the_command
+
+
+@pytest.mark.parametrize(
+    ("args", "name"),
+    [
+        (["migrate", "--url", "sqlite:///x.db"], "migrate"),
+        (["-C", "proj", "--debug", "status", "--json"], "status"),
+        (["--project", "status", "migrate"], "migrate"),  # "status" is --project's value
+        (["--config=dbfleet.toml", "info"], "info"),
+        (["--config", "c.toml", "undo"], "undo"),
+        ([], None),
+        (["--help"], None),
+        (["--unknown-global", "x", "migrate"], None),  # an option it does not know: unsure
+    ],
+)
+def test_command_name(args, name):
+    assert _command_name(args) == name
+
+
+def test_only_the_named_command_is_built_and_the_app_stays_whole():
+    total = len(app.registered_commands)
+    view = only_the_command(app, ["-C", ".", "info", "--json"])
+    assert [c.name for c in view.registered_commands] == ["info"]
+    assert len(app.registered_commands) == total
+    assert only_the_command(app, ["migrat"]) is app  # a typo: typer suggests from all commands
+    assert only_the_command(app, ["--help"]) is app
