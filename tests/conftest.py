@@ -18,6 +18,14 @@ from pathlib import Path
 import pytest
 
 ON_CI = os.environ.get("CI", "").lower() == "true"
+
+# On CI, property tests draw the same examples every run (a red build is then reproducible, and
+# a green one is not luck); locally they explore new ones each time.
+from hypothesis import settings as _hypothesis_settings  # noqa: E402
+
+_hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+if ON_CI:
+    _hypothesis_settings.load_profile("ci")
 _unavailable: dict[str, str] = {}
 
 

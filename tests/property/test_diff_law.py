@@ -302,7 +302,6 @@ _DATABASES: dict[int, tuple[str, str]] = {}
 _SETTINGS = settings(
     max_examples=EXAMPLES,
     deadline=None,
-    derandomize=True,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 

@@ -10,10 +10,17 @@ SELECT a.attrelid AS table_oid, a.attname AS name,
             JOIN pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = a.attcollation)
        END AS collation,
        a.attislocal AS local,
-       (SELECT 'START WITH ' || s.seqstart || ' INCREMENT BY ' || s.seqincrement
+       (SELECT CASE WHEN sc.relname <> c.relname || '_' || a.attname || '_seq'
+                     OR sc.relnamespace <> c.relnamespace
+                    THEN 'SEQUENCE NAME ' || quote_ident(scn.nspname) || '.'
+                         || quote_ident(sc.relname) || ' '
+                    ELSE '' END
+               || 'START WITH ' || s.seqstart || ' INCREMENT BY ' || s.seqincrement
                || ' MINVALUE ' || s.seqmin || ' MAXVALUE ' || s.seqmax || ' CACHE ' || s.seqcache
                || CASE WHEN s.seqcycle THEN ' CYCLE' ELSE ' NO CYCLE' END
           FROM pg_depend d JOIN pg_sequence s ON s.seqrelid = d.objid
+          JOIN pg_class sc ON sc.oid = s.seqrelid
+          JOIN pg_namespace scn ON scn.oid = sc.relnamespace
          WHERE a.attidentity <> '' AND d.classid = 'pg_class'::regclass
            AND d.refclassid = 'pg_class'::regclass  -- lets pg_depend_reference_index serve it
            AND d.refobjid = a.attrelid AND d.refobjsubid = a.attnum AND d.deptype = 'i')

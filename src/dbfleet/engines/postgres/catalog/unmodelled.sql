@@ -66,13 +66,12 @@ SELECT 'unlogged sequence', n.nspname || '.' || c.relname
  WHERE c.relkind = 'S' AND c.relpersistence = 'u'
    AND n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'
 UNION ALL
-SELECT 'identity sequence name', n.nspname || '.' || s.relname
+SELECT 'comment on identity sequence', n.nspname || '.' || s.relname
   FROM pg_depend d JOIN pg_class s ON s.oid = d.objid JOIN pg_class c ON c.oid = d.refobjid
   JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = d.refobjsubid
   JOIN pg_namespace n ON n.oid = s.relnamespace
  WHERE d.classid = 'pg_class'::regclass AND d.deptype = 'i' AND s.relkind = 'S'
-   AND (s.relname <> c.relname || '_' || a.attname || '_seq' OR s.relnamespace <> c.relnamespace
-        OR obj_description(s.oid, 'pg_class') IS NOT NULL)
+   AND obj_description(s.oid, 'pg_class') IS NOT NULL
    AND n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'
 UNION ALL
 SELECT 'comment on composite type attribute', n.nspname || '.' || c.relname || '.' || a.attname
