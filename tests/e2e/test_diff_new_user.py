@@ -65,8 +65,10 @@ def engine_of(url: str) -> str:
 def scratch_setting(engine: str, url: str) -> str:
     if engine == "sqlite":
         return ""
-    server = url.rsplit("/", 1)[0] + ("/postgres" if engine == "postgresql" else "/mysql")
-    return f'scratch_url = "{server}"\n'
+    from dbfleet.dburl import parse_url
+
+    server = parse_url(url).with_database("postgres" if engine == "postgresql" else "mysql")
+    return f'scratch_url = "{server.full}"\n'
 
 
 @pytest.mark.smoke
