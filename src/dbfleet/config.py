@@ -58,6 +58,8 @@ class Project:
     scratch_url: str | None = None
     schema_dir: Path | None = None
     lint: Mapping[str, Any] = field(default_factory=dict)  # [lint], read by dbfleet.lint.settings
+    online: bool = False  # [diff] online: diff/generate write online-safe PostgreSQL changes
+    lock_timeout_seconds: float = 5.0  # [diff] lock_timeout, the online prologue's
     state_url: str | None = None
     partitions: tuple[Mapping[str, Any], ...] = ()
 
@@ -286,6 +288,10 @@ SECTIONS: dict[str, dict[str, Check]] = {
         "lock_wait": duration_seconds,
     },
     "lint": LINT_KEYS,
+    "diff": {
+        "online": _boolean,  # PostgreSQL: CONCURRENTLY, NOT VALID + VALIDATE, lock_timeout
+        "lock_timeout": duration_seconds,
+    },
 }
 
 
@@ -504,6 +510,8 @@ def _project_from(data: dict[str, Any], config_file: Path) -> Project:
         scratch_url=project.get("scratch_url"),
         schema_dir=(root / project.get("schema_dir", "schema")).resolve(),
         lint=values.get("lint", {}),
+        online=values.get("diff", {}).get("online", False),
+        lock_timeout_seconds=values.get("diff", {}).get("lock_timeout", 5.0),
         state_url=project.get("state_url"),
         partitions=partitions,
     )

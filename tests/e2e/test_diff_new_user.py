@@ -150,3 +150,36 @@ def test_bad_input_is_one_clear_line(tmp_path: Path, sqlite_url: str, args, mess
     assert result.exit_code == 1
     assert message in result.stderr and "Traceback" not in result.output
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.postgres
+def test_online_generate_puts_concurrently_in_a_migration_of_its_own(tmp_path: Path, pg_url: str):
+    engine = "postgresql"
+    project = write_project(
+        tmp_path / "shop",
+        pg_url,
+        {"V1__start.sql": V1[engine]},
+        extra=scratch_setting(engine, pg_url) + "\n[diff]\nonline = true\nlock_timeout = \"2s\"\n",
+    )
+    assert cli_process(project, "migrate").exit_code == 0
+    (project / "schema").mkdir()
+    (project / "schema" / "schema.sql").write_text(
+        V1[engine] + "CREATE INDEX invoices_customer ON invoices (customer_id);\n"
+        "ALTER TABLE customers ALTER COLUMN fax SET NOT NULL;\n"
+    )
+    generated = cli_process(project, "generate", "index customers")
+    assert generated.exit_code == 0, generated.output
+    files = sorted(p.name for p in (project / "migrations").iterdir())
+    assert "V2__index_customers.sql" in files and "V2.1__index_customers.sql" in files
+    concurrent = (project / "migrations" / "V2.1__index_customers.sql").read_text()
+    assert concurrent.startswith("-- dbfleet:no-transaction")
+    assert "CREATE INDEX CONCURRENTLY invoices_customer" in concurrent
+    assert "SET lock_timeout = '2s';" in concurrent
+    first = (project / "migrations" / "V2__index_customers.sql").read_text()
+    assert "NOT VALID" in first and "VALIDATE CONSTRAINT" in first  # SET NOT NULL, online
+    migrate = cli_process(project, "migrate")
+    assert migrate.exit_code == 0, migrate.output
+    assert cli_process(project, "diff", "env:dev", "dir:schema", "--exit-code").exit_code == 0
+    undo = cli_process(project, "undo", "--to", "1")
+    assert undo.exit_code == 0, undo.output
+    assert cli_process(project, "diff", "env:dev", "migrations@1", "--exit-code").exit_code == 0
