@@ -62,6 +62,7 @@ def root(
 
 
 from dbfleet.cli import diff as _diff  # noqa: E402  (registers commands on `app`)
+from dbfleet.cli import drift as _drift  # noqa: E402
 from dbfleet.cli import fleet as _fleet  # noqa: E402  (fleet, maintain)
 from dbfleet.cli import history as _history  # noqa: E402
 from dbfleet.cli import inspect as _inspect  # noqa: E402
@@ -73,6 +74,7 @@ from dbfleet.cli import sqltest as _sqltest  # noqa: E402
 __all__ = [
     "Globals",
     "_diff",
+    "_drift",
     "_fleet",
     "_history",
     "_inspect",
