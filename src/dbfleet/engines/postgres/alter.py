@@ -1644,6 +1644,25 @@ class Planner:
             a, b = old[k], new[k]
             if _same(a, b):
                 continue
+            if _replaceable_view(a, b):
+                key = relation_key(*k)
+                self.add(
+                    "alter",
+                    "view",
+                    f"{k[0]}.{k[1]}",
+                    key,
+                    [
+                        r.view_sql(b).replace("CREATE VIEW", "CREATE OR REPLACE VIEW", 1),
+                        *self._comment_if(f"VIEW {r.qualified(*k)}", a.comment, b.comment),
+                    ],
+                    before=a,
+                    after=b,
+                    hazards=(
+                        _h("untrackable_dependencies", "code reading the view sees the new query"),
+                    ),
+                )
+                self._alter_triggers(a, b)
+                continue
             if (a.definition, a.materialized, attr(a.attrs, "options")) != (
                 b.definition,
                 b.materialized,
@@ -1730,6 +1749,8 @@ class Planner:
             for key, view in views_a.items():
                 if key in done or target not in self.graph_a.get(key, ()) or key not in views_b:
                     continue
+                # A CREATE OR REPLACE planned for it gives way to dropping and creating it.
+                self.changes = [c for c in self.changes if not (c.key == key and c.kind == "view")]
                 self._drop_view(view, reason=why)
                 self._create_view(views_b[key], reason=why)
                 done.add(key)
@@ -1871,6 +1892,22 @@ def _inverse_privilege(statement: str) -> str | None:
     if revoke:
         return f"GRANT {revoke[1]} ON {revoke[2]} TO {revoke[3]}"
     return None
+
+
+def _replaceable_view(a: View, b: View) -> bool:
+    """CREATE OR REPLACE VIEW can do it: a plain view whose query changes, keeping its columns
+    (names, types, order) and maybe adding some at the end; nothing else about it changes."""
+    old, new = attr(a.attrs, "columns", ()), attr(b.attrs, "columns", ())
+    return (
+        not a.materialized
+        and not b.materialized
+        and a.definition != b.definition
+        and bool(old)
+        and tuple(new[: len(old)]) == tuple(old)
+        and attr(a.attrs, "options") == attr(b.attrs, "options")
+        and a.column_comments == b.column_comments
+        and a.indexes == b.indexes
+    )
 
 
 def _rename_steps(old: tuple[str, str], new: tuple[str, str]) -> list[Step | str]:

@@ -158,6 +158,8 @@ def _inspect(rows: Any) -> Model:
                 attrs=attrs(
                     options=tuple(sorted(r["options"] or ())),
                     depends_on=depends(keys["rel", r["oid"]]),
+                    # (name, type) of its output: CREATE OR REPLACE VIEW may only add to these.
+                    columns=tuple((c["name"], c["type"]) for c in by_table["columns"][r["oid"]]),
                 ),
             )
         )
