@@ -343,6 +343,16 @@ class Connection(ABC):
     @abstractmethod
     def close(self) -> None: ...
 
+    @abstractmethod
+    def cancel(self) -> None:
+        """Stop what this connection is running, from another thread (a timeout's timer).
+
+        The running statement fails with the server's error in the thread that runs it; the
+        connection's transaction is then rolled back as for any failed statement. Safe to call
+        when nothing runs (it does nothing, or at worst makes the next statement fail) and after
+        the connection is closed.
+        """
+
     def lock_scope(self) -> str:
         """What identifies this database on its server, for naming the run lock."""
         return self.url.database
