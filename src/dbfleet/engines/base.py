@@ -129,6 +129,10 @@ class Dialect:
     false_literal: ClassVar[str] = "FALSE"
     backslash_escapes: ClassVar[bool] = False
     begin_statement: ClassVar[str] = "BEGIN"
+    # Statements that tune a connection used as a small, concurrently written store (dbfleet's
+    # state store), sent once after connecting. Each is run with Connection.query, so it may
+    # return a row (SQLite's PRAGMA journal_mode does), which is ignored.
+    store_session: ClassVar[tuple[str, ...]] = ()
     # Whitespace and comments that may open a statement (for mapping error positions to lines).
     leading_noise: ClassVar[re.Pattern[str]] = re.compile(
         r"^(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/)*", re.S
