@@ -12,7 +12,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, ClassVar
 
 from dbfleet.dburl import DatabaseUrl
@@ -89,6 +89,22 @@ class NewHistoryRow:
     installed_by: str
     execution_time: int
     success: bool
+
+
+@dataclass(frozen=True)
+class PartitionChange:
+    """One change to a range-partitioned table `schema.table` (partition maintenance).
+
+    `action` "create": a partition named `partition` for the days [start, end).
+    `action` "detach" or "drop": retire `partition`, whose range ended on `end`.
+    """
+
+    action: str
+    schema: str
+    table: str
+    partition: str
+    start: date | None
+    end: date | None
 
 
 class StatementError(DbfleetError):
