@@ -292,6 +292,32 @@ def test_mariadb_tenants_roll_out_and_verify(tmp_path: Path, mysql_tenants: list
     assert cli(root, "fleet", "drift", "--env", "prod").exit_code == 0
 
 
+def test_a_mariadb_tenant_over_its_timeout_is_stopped_mid_statement(
+    tmp_path: Path, mysql_tenants: list[str]
+) -> None:
+    """KILL QUERY from a second connection stops the statement: no waiting for it to return."""
+    migrations = {"V1__slow.sql": "CREATE TABLE a (id int);\nSELECT SLEEP(30);\n"}
+    root = project_for(
+        tmp_path, mysql_tenants, migrations, fleet='tenant_timeout = "2s"\nmax_failures = 5'
+    )
+    started = time.monotonic()
+    result = cli(root, "fleet", "migrate", "--env", "prod")
+    elapsed = time.monotonic() - started
+    assert result.exit_code == 1, result.output
+    assert elapsed < 15, f"took {elapsed:.1f} s: the SLEEP(30) was not interrupted"
+    assert "the template failed" in result.stderr
+    assert "timed out after 2 s (tenant_timeout)" in result.stderr
+    template = mysql_tenants[-1]
+    assert "Query execution was interrupted" in result.stderr
+    # MariaDB DDL is not transactional: the migration is recorded as failed, to retry later.
+    assert history(template) == [("1", "SQL", False)]
+    processes = query(
+        template,
+        "SELECT count(*) FROM information_schema.processlist WHERE info LIKE 'SELECT SLEEP(30)%'",
+    )
+    assert processes == [(0,)]
+
+
 def test_tenants_from_an_admin_database_query(tmp_path: Path, pg_url: str) -> None:
     query(pg_url, "CREATE SCHEMA admmgt")
     query(

@@ -1,4 +1,5 @@
-"""`dbfleet maintain partitions` on PostgreSQL tenants: creates ahead, retires, idempotent."""
+"""`dbfleet maintain partitions` on PostgreSQL tenants: creates ahead, retires, idempotent;
+refused in one line on the engines without declarative range partitioning."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.integration.test_fleet_engines import pg_tenants, project_for  # noqa: F401
-from tests.support import cli, query
+from tests.support import cli, query, write_project
 
 EVENTS = {
     "V1__events.sql": "CREATE TABLE events (id bigint, created_at timestamptz NOT NULL) "
@@ -53,3 +54,22 @@ def test_partitions_for_the_next_30_days_exist_on_every_tenant(
     again = cli(root, "maintain", "partitions", "--env", "prod", "--lookahead", "30d")
     assert again.exit_code == 0
     assert "0 did change, 4 already in shape" in again.stderr
+
+
+@pytest.mark.parametrize(
+    ("fixture", "shown"), [("sqlite_url", "SQLite"), ("mysql_url", "MariaDB/MySQL")]
+)
+def test_other_engines_are_refused_in_one_line(
+    tmp_path: Path, request: pytest.FixtureRequest, fixture: str, shown: str
+) -> None:
+    url = request.getfixturevalue(fixture)
+    partitions = '\n[[partitions]]\ntable = "events"\ncolumn = "created_at"\ninterval = "1 day"\n'
+    root = write_project(tmp_path / "p", url, extra=partitions)
+    result = cli(root, "maintain", "partitions", "--env", "dev")
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert (
+        f"partition maintenance is for PostgreSQL range-partitioned tables; dev is {shown}"
+        in result.stderr
+    )
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr

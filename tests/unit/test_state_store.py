@@ -29,6 +29,15 @@ def test_a_new_store_lives_in_dot_dbfleet_and_records_runs(tmp_path: Path) -> No
     assert (tmp_path / "p" / ".dbfleet" / "state.db").is_file()
 
 
+def test_the_sqlite_store_is_tuned_for_concurrent_writers(tmp_path: Path) -> None:
+    """The SQLite dialect's store_session: WAL, a 30 s busy timeout, synchronous=NORMAL."""
+    project = load_project(_project(tmp_path) / "dbfleet.toml")
+    with StateStore.open(project) as store:
+        assert store.conn.query("PRAGMA journal_mode") == [("wal",)]
+        assert store.conn.query("PRAGMA busy_timeout") == [(30000,)]
+        assert store.conn.query("PRAGMA synchronous") == [(1,)]  # NORMAL
+
+
 def test_the_store_schema_is_migrated_once_by_dbfleet_itself(tmp_path: Path) -> None:
     project = load_project(_project(tmp_path) / "dbfleet.toml")
     StateStore.open(project).close()

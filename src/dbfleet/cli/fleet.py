@@ -761,7 +761,7 @@ def partitions(
     """Create future range partitions and retire expired ones, on every tenant of a fleet."""
     from dbfleet.config import load_project
     from dbfleet.fleet.executor import Limits, execute
-    from dbfleet.fleet.partitions import days, maintain_tenant, specs
+    from dbfleet.fleet.partitions import days, maintain_tenant, require_support, specs
     from dbfleet.fleet.registry import Tenant, load_registry
     from dbfleet.fleet.rollout import Selection, plan_waves, template_tenant
     from dbfleet.fleet.settings import fleet_settings
@@ -789,6 +789,7 @@ def partitions(
     if environment.fleet is not None:
         settings = fleet_settings(project, environment)
         first = template_tenant(settings)
+        require_support(environment.name, first.url.engine)
         waves = plan_waves(settings, load_registry(settings), Selection(), "migrate")
         limits = Limits(
             settings.concurrency,
@@ -797,6 +798,7 @@ def partitions(
         )
     else:
         first = Tenant(environment.name, environment.url)
+        require_support(environment.name, first.url.engine)
         waves, limits = [], Limits(1, 1, 0)
     outcomes = [work(first)]
     if outcomes[0].status != FAILED and waves:

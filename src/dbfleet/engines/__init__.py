@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from importlib import import_module
+from importlib.util import find_spec
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from datetime import date
+
     from dbfleet.dburl import DatabaseUrl
-    from dbfleet.engines.base import Connection, Dialect
+    from dbfleet.engines.base import Connection, Dialect, PartitionChange
     from dbfleet.schema.model import Model
 
 # Engine name -> package; each has the same modules (dialect, driver, split, inspect, render),
-# imported only when used, so that drivers and parsers load lazily.
+# imported only when used, so that drivers and parsers load lazily. Optional modules, for what
+# only some engines have: partitions (range-partition maintenance).
 _PACKAGES = {
     "postgresql": "dbfleet.engines.postgres",
     "sqlite": "dbfleet.engines.sqlite",
@@ -46,3 +50,24 @@ def render(model: Model) -> str:
 def render_files(model: Model) -> dict[str, str]:
     """The model as one DDL file per object: {relative path: SQL}."""
     return _module(model.engine, "render").render_files(model)  # type: ignore[no-any-return]
+
+
+def maintains_partitions(engine: str) -> bool:
+    """True when the engine's slice has range-partition maintenance (engines/<e>/partitions.py)."""
+    return find_spec(f"{_PACKAGES[engine]}.partitions") is not None
+
+
+def existing_partitions(
+    conn: Connection, table: str, schema: str, column: str
+) -> dict[str, date | None]:
+    """The partitions of a range-partitioned table: {name: the day its range ends, or None}.
+
+    Raises DbfleetError when the table does not exist or is not partitioned.
+    """
+    module = _module(conn.url.engine, "partitions")
+    return module.existing(conn, table, schema, column)  # type: ignore[no-any-return]
+
+
+def partition_statement(dialect: Dialect, change: PartitionChange) -> str:
+    """The engine's DDL for one partition change (create, detach, drop)."""
+    return _module(dialect.name, "partitions").statement(dialect, change)  # type: ignore[no-any-return]

@@ -12,7 +12,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, ClassVar
 
 from dbfleet.dburl import DatabaseUrl
@@ -91,6 +91,22 @@ class NewHistoryRow:
     success: bool
 
 
+@dataclass(frozen=True)
+class PartitionChange:
+    """One change to a range-partitioned table `schema.table` (partition maintenance).
+
+    `action` "create": a partition named `partition` for the days [start, end).
+    `action` "detach" or "drop": retire `partition`, whose range ended on `end`.
+    """
+
+    action: str
+    schema: str
+    table: str
+    partition: str
+    start: date | None
+    end: date | None
+
+
 class StatementError(DbfleetError):
     """The server rejected a statement. `position` is the 1-based character offset it named."""
 
@@ -129,6 +145,10 @@ class Dialect:
     false_literal: ClassVar[str] = "FALSE"
     backslash_escapes: ClassVar[bool] = False
     begin_statement: ClassVar[str] = "BEGIN"
+    # Statements that tune a connection used as a small, concurrently written store (dbfleet's
+    # state store), sent once after connecting. Each is run with Connection.query, so it may
+    # return a row (SQLite's PRAGMA journal_mode does), which is ignored.
+    store_session: ClassVar[tuple[str, ...]] = ()
     # Whitespace and comments that may open a statement (for mapping error positions to lines).
     leading_noise: ClassVar[re.Pattern[str]] = re.compile(
         r"^(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/)*", re.S
@@ -342,6 +362,16 @@ class Connection(ABC):
 
     @abstractmethod
     def close(self) -> None: ...
+
+    @abstractmethod
+    def cancel(self) -> None:
+        """Stop what this connection is running, from another thread (a timeout's timer).
+
+        The running statement fails with the server's error in the thread that runs it; the
+        connection's transaction is then rolled back as for any failed statement. Safe to call
+        when nothing runs (it does nothing, or at worst makes the next statement fail) and after
+        the connection is closed.
+        """
 
     def lock_scope(self) -> str:
         """What identifies this database on its server, for naming the run lock."""

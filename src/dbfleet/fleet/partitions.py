@@ -1,10 +1,11 @@
-"""Partition maintenance for PostgreSQL range-partitioned tables declared in [[partitions]]:
-create the missing future partitions, detach or drop the expired ones. Idempotent: partitions
-are named after the period they hold (events_p20261122, events_p202611), so a second run
-finds them and does nothing.
+"""Partition maintenance for range-partitioned tables declared in [[partitions]]: create the
+missing future partitions, detach or drop the expired ones. Idempotent: partitions are named
+after the period they hold (events_p20261122, events_p202611), so a second run finds them and
+does nothing.
 
-PostgreSQL only (declarative partitioning); the SQL lives here rather than in
-engines/postgres because no other engine has an equivalent to plan for.
+This module plans (periods, names, what is missing or expired) and reports; the catalog
+queries and the DDL are the engine slice's (engines/postgres/partitions.py, the only engine
+with declarative range partitioning), reached through dbfleet.engines.
 """
 
 from __future__ import annotations
@@ -16,13 +17,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from dbfleet.engines.base import PartitionChange
 from dbfleet.errors import ConfigError, DbfleetError
 from dbfleet.fleet.registry import Tenant
 from dbfleet.fleet.tenant import DONE, FAILED, Outcome
 from dbfleet.secrets import redact
 
 _SPAN = re.compile(r"^\s*(?P<n>\d+)\s*(?P<unit>d|days?|w|weeks?|m|months?)\s*$", re.I)
-_BOUND = re.compile(r"FROM \('(?P<low>[^']+)'\) TO \('(?P<high>[^']+)'\)")
 
 
 @dataclass(frozen=True)
@@ -36,12 +37,30 @@ class PartitionSpec:
     retention_action: str = "detach"
 
 
-@dataclass(frozen=True)
-class Action:
-    """One statement the maintenance runs, and what it means."""
+def describe(change: PartitionChange) -> str:
+    """A change as the report shows it: `create public.events_p20261123 for [...)`."""
+    where = f"{change.schema}.{change.partition}"
+    if change.action == "create":
+        return f"create {where} for [{change.start}, {change.end})"
+    return f"{change.action} {where} (ended {change.end})"
 
-    description: str
-    sql: str
+
+def unsupported(name: str, engine: str) -> str:
+    """Why partition maintenance cannot run on `name` (an environment or a tenant)."""
+    from dbfleet.engines import dialect_for
+
+    return (
+        "partition maintenance is for PostgreSQL range-partitioned tables; "
+        f"{name} is {dialect_for(engine).display_name}"
+    )
+
+
+def require_support(name: str, engine: str) -> None:
+    """Refuse, in one line, an environment whose engine has no range-partition maintenance."""
+    from dbfleet.engines import maintains_partitions
+
+    if not maintains_partitions(engine):
+        raise DbfleetError(unsupported(name, engine), hint="pick a PostgreSQL environment")
 
 
 def days(text: str, where: str) -> int:
@@ -113,78 +132,30 @@ def periods(
 
 def plan(
     spec: PartitionSpec,
-    existing: Mapping[str, str],
+    existing: Mapping[str, date | None],
     today: date,
     *,
     lookahead_days: int | None,
     retention_days: int | None,
-    quote: Any,
-) -> list[Action]:
-    """What to do for one table, given its partitions {name: bound expression}. Pure."""
+) -> list[PartitionChange]:
+    """What to do for one table, given its partitions {name: the day its range ends, None when
+    it is not a date range (the DEFAULT partition)}. Pure."""
     schema = spec.schema or "public"
-    parent = f"{quote(schema)}.{quote(spec.table)}"
-    actions = []
+    changes = []
     for start, end in periods(spec, today, lookahead_days):
         name = _name(spec.table, start, spec.interval)
         if name in existing:
             continue
-        actions.append(
-            Action(
-                f"create {schema}.{name} for [{start}, {end})",
-                f"CREATE TABLE IF NOT EXISTS {quote(schema)}.{quote(name)} PARTITION OF {parent} "
-                f"FOR VALUES FROM ('{start.isoformat()}') TO ('{end.isoformat()}')",
-            )
-        )
+        changes.append(PartitionChange("create", schema, spec.table, name, start, end))
     keep = retention_days if retention_days is not None else spec.retention_days
     if keep is not None:
         cutoff = today - timedelta(days=keep)
-        for name, bound in sorted(existing.items()):
-            match = _BOUND.search(bound)
-            if not match:
-                continue  # the DEFAULT partition, or bounds that are not dates
-            try:
-                high = datetime.fromisoformat(match["high"].split(" ")[0]).date()
-            except ValueError:
+        for name, high in sorted(existing.items()):
+            if high is None or high > cutoff:
                 continue
-            if high > cutoff:
-                continue
-            if spec.retention_action == "drop":
-                actions.append(
-                    Action(
-                        f"drop {schema}.{name} (ended {high})",
-                        f"DROP TABLE {quote(schema)}.{quote(name)}",
-                    )
-                )
-            else:
-                actions.append(
-                    Action(
-                        f"detach {schema}.{name} (ended {high})",
-                        f"ALTER TABLE {parent} DETACH PARTITION {quote(schema)}.{quote(name)}",
-                    )
-                )
-    return actions
-
-
-def _existing(conn: Any, spec: PartitionSpec) -> dict[str, str]:
-    d = conn.dialect
-    schema = spec.schema or "public"
-    kind = conn.query(
-        "SELECT c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-        f"WHERE n.nspname = {d.quote_literal(schema)} AND c.relname = {d.quote_literal(spec.table)}"
-    )
-    if not kind:
-        raise DbfleetError(f"table {schema}.{spec.table} does not exist")
-    if kind[0][0] != "p":
-        raise DbfleetError(
-            f"table {schema}.{spec.table} is not partitioned",
-            hint=f"create it with PARTITION BY RANGE ({spec.column})",
-        )
-    parent = d.quote_literal(d.qualified(spec.table, schema))
-    rows = conn.query(
-        "SELECT c.relname, pg_get_expr(c.relpartbound, c.oid) FROM pg_inherits i "
-        f"JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = {parent}::regclass"
-    )
-    return {str(name): str(bound) for name, bound in rows}
+            action = "drop" if spec.retention_action == "drop" else "detach"
+            changes.append(PartitionChange(action, schema, spec.table, name, None, high))
+    return changes
 
 
 def maintain_tenant(
@@ -197,38 +168,38 @@ def maintain_tenant(
     dry_run: bool,
 ) -> Outcome:
     """Bring one database's partitions in shape; the actions done (or planned) as `scripts`."""
-    from dbfleet.engines import connect
+    from dbfleet.engines import (
+        connect,
+        existing_partitions,
+        maintains_partitions,
+        partition_statement,
+    )
 
     started = time.perf_counter()
     today = today or datetime.now(UTC).date()
     done: list[str] = []
-    if tenant.url.engine != "postgresql":
-        return Outcome(
-            tenant.id,
-            FAILED,
-            None,
-            None,
-            0,
-            0,
-            f"partition maintenance needs PostgreSQL; {tenant.id} is on {tenant.url.engine}",
-        )
+    if not maintains_partitions(tenant.url.engine):
+        message = unsupported(tenant.id, tenant.url.engine)
+        return Outcome(tenant.id, FAILED, None, None, 0, 0, message)
     try:
         with connect(tenant.url, create=False) as conn:
             for spec in partition_specs:
                 if tenant.schema is not None and spec.schema is None:
                     spec = PartitionSpec(**{**vars(spec), "schema": tenant.schema})
-                actions = plan(
+                existing = existing_partitions(
+                    conn, spec.table, spec.schema or "public", spec.column
+                )
+                changes = plan(
                     spec,
-                    _existing(conn, spec),
+                    existing,
                     today,
                     lookahead_days=lookahead_days,
                     retention_days=retention_days,
-                    quote=conn.dialect.quote_ident,
                 )
-                for action in actions:
+                for change in changes:
                     if not dry_run:
-                        conn.execute(action.sql)
-                    done.append(action.description)
+                        conn.execute(partition_statement(conn.dialect, change))
+                    done.append(describe(change))
     except Exception as exc:
         message = exc.message if isinstance(exc, DbfleetError) else f"{type(exc).__name__}: {exc}"
         return Outcome(

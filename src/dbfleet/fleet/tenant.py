@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
 
@@ -68,19 +68,6 @@ def tenant_environment(env: Environment, tenant: Tenant) -> Environment:
     )
 
 
-def _interrupt(target: Target) -> None:
-    """Stop what the tenant's connection is doing (tenant_timeout): the drivers' own cancel."""
-    raw = getattr(target.conn, "raw", None)
-    for name in ("cancel", "interrupt"):  # psycopg, sqlite3
-        stop: Callable[[], None] | None = getattr(raw, name, None)
-        if stop is not None:
-            stop()
-            return
-    close = getattr(raw, "close", None)  # PyMySQL has no cancel: drop the connection
-    if close is not None:
-        close()
-
-
 @contextmanager
 def _deadline(target: Target, seconds: float | None) -> Iterator[list[bool]]:
     fired = [False]
@@ -90,7 +77,7 @@ def _deadline(target: Target, seconds: float | None) -> Iterator[list[bool]]:
 
     def stop() -> None:
         fired[0] = True
-        _interrupt(target)
+        target.conn.cancel()  # the engine's own cancel (tenant_timeout)
 
     timer = threading.Timer(seconds, stop)
     timer.daemon = True

@@ -143,13 +143,8 @@ class StateStore:
 
         conn = connect(url)
         try:
-            if url.engine == "sqlite":
-                # WAL: readers do not block the writer; writers queue on BEGIN IMMEDIATE.
-                conn.query("PRAGMA journal_mode=WAL")
-                conn.execute("PRAGMA busy_timeout=30000")
-                # In WAL mode NORMAL survives a crash or kill -9 of dbfleet (only a power
-                # loss may drop the last commits) and spares an fsync per ledger write.
-                conn.execute("PRAGMA synchronous=NORMAL")
+            for sql in conn.dialect.store_session:  # e.g. SQLite's WAL and busy_timeout
+                conn.query(sql)
             store = cls(conn)
             store._upgrade(lock_wait)
             return store

@@ -68,6 +68,32 @@ class MysqlConnection(Connection):
         if self.raw.open:
             self.raw.close()
 
+    def cancel(self) -> None:
+        """KILL QUERY the running statement, sent on a second short-lived connection: PyMySQL
+        has no cancel of its own, and the connection in use is blocked reading the result."""
+        if not self.raw.open:
+            return
+        thread = self.raw.thread_id()
+        url = self.url
+        try:
+            killer = pymysql.connect(
+                host=url.host or "localhost",
+                port=url.port or 3306,
+                user=url.user or "root",
+                password=url.password or "",
+                autocommit=True,
+                **_connect_options(url),
+            )
+        except pymysql.err.MySQLError:
+            return  # the server is gone: nothing left to stop
+        try:
+            with killer.cursor() as cursor:
+                cursor.execute(f"KILL QUERY {int(thread)}")
+        except pymysql.err.MySQLError:
+            pass  # the statement had ended, or the connection is gone
+        finally:
+            killer.close()
+
     def current_user(self) -> str:
         return str(self.query("SELECT CURRENT_USER()")[0][0])
 

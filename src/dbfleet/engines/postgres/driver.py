@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from bisect import bisect_right
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 import psycopg
@@ -137,6 +137,15 @@ class PostgresConnection(Connection):
 
     def close(self) -> None:
         self.raw.close()
+
+    def cancel(self) -> None:
+        if self.raw.closed:
+            return
+        # cancel_safe (psycopg >= 3.2) does not block the event loop and honours
+        # connect_timeout; cancel() is the older, blocking form.
+        stop = getattr(self.raw, "cancel_safe", None) or self.raw.cancel
+        with suppress(psycopg.Error):  # the server is gone: nothing left to stop
+            stop()
 
     def current_user(self) -> str:
         if self._user is None:

@@ -38,6 +38,14 @@ class SqliteDialect(Dialect):
     false_literal: ClassVar[str] = "0"
     # IMMEDIATE takes the write lock at once, so two writers fail fast instead of deadlocking.
     begin_statement: ClassVar[str] = "BEGIN IMMEDIATE"
+    store_session: ClassVar[tuple[str, ...]] = (
+        # WAL: readers do not block the writer; writers queue on BEGIN IMMEDIATE.
+        "PRAGMA journal_mode=WAL",
+        "PRAGMA busy_timeout=30000",
+        # In WAL mode NORMAL survives a crash or kill -9 of dbfleet (only a power loss may
+        # drop the last commits) and spares an fsync per ledger write.
+        "PRAGMA synchronous=NORMAL",
+    )
 
     def quote_ident(self, name: str) -> str:
         """Quote only when needed, so rendered DDL reads like hand-written DDL."""

@@ -8,7 +8,7 @@ import os
 import sqlite3
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +63,10 @@ class SqliteConnection(Connection):
 
     def close(self) -> None:
         self.raw.close()
+
+    def cancel(self) -> None:
+        with suppress(sqlite3.ProgrammingError):  # closed already
+            self.raw.interrupt()
 
     def current_user(self) -> str:
         try:
