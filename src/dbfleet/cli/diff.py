@@ -20,6 +20,20 @@ if TYPE_CHECKING:
 
 SourceHelp = "env:NAME, a database URL, dir:PATH, migrations[@VERSION] or file:MODEL.json."
 
+# Options `diff` and `generate` share.
+RenameOption = Annotated[
+    list[str] | None,
+    typer.Option("--rename", help="Rename instead of drop+add: schema.table[.column]=new."),
+]
+OnlineOption = Annotated[
+    bool | None,
+    typer.Option(
+        "--online/--no-online",
+        help="PostgreSQL: CONCURRENTLY, NOT VALID, lock_timeout "
+        "(default: \\[diff] online in dbfleet.toml).",
+    ),
+]
+
 
 def _options(renames: list[str] | None, online: bool | None, project: Project) -> Options:
     from dbfleet.diff import Options
@@ -96,17 +110,8 @@ def diff(
             "--fail-on", help="Exit 1 when one of these hazards (comma-separated) occurs."
         ),
     ] = None,
-    rename: Annotated[
-        list[str] | None,
-        typer.Option("--rename", help="Rename instead of drop+add: schema.table[.column]=new."),
-    ] = None,
-    online: Annotated[
-        bool | None,
-        typer.Option(
-            "--online/--no-online",
-            help="PostgreSQL: CONCURRENTLY, NOT VALID, lock_timeout (default: [diff] online).",
-        ),
-    ] = None,
+    rename: RenameOption = None,
+    online: OnlineOption = None,
     verify: Annotated[
         bool,
         typer.Option("--verify", help="Replay the script on a scratch copy of FROM and check it."),
@@ -209,17 +214,8 @@ def generate(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print the files instead of writing them.")
     ] = False,
-    rename: Annotated[
-        list[str] | None,
-        typer.Option("--rename", help="Rename instead of drop+add: schema.table[.column]=new."),
-    ] = None,
-    online: Annotated[
-        bool | None,
-        typer.Option(
-            "--online/--no-online",
-            help="PostgreSQL: CONCURRENTLY, NOT VALID, lock_timeout (default: [diff] online).",
-        ),
-    ] = None,
+    rename: RenameOption = None,
+    online: OnlineOption = None,
     verify: Annotated[
         bool, typer.Option("--verify/--no-verify", help="Replay the migration before writing.")
     ] = True,
