@@ -68,6 +68,7 @@ from dbfleet.cli import history as _history  # noqa: E402
 from dbfleet.cli import inspect as _inspect  # noqa: E402
 from dbfleet.cli import lint as _lint  # noqa: E402
 from dbfleet.cli import migrate as _migrate  # noqa: E402
+from dbfleet.cli import plan as _plan  # noqa: E402  (plan, apply)
 from dbfleet.cli import project as _project  # noqa: E402
 from dbfleet.cli import sqltest as _sqltest  # noqa: E402
 
@@ -80,6 +81,7 @@ __all__ = [
     "_inspect",
     "_lint",
     "_migrate",
+    "_plan",
     "_project",
     "_sqltest",
     "app",

@@ -23,6 +23,11 @@ class RunResult:
     applied: list[tuple[str, int]] = field(default_factory=list)
     sql: str | None = None
     messages: list[str] = field(default_factory=list)
+    # (script, checksum) of each migration the run applies (or would apply), in order.
+    units: list[tuple[str, str]] = field(default_factory=list)
+    # The statements of those migrations (callbacks included, placeholders filled), without
+    # the history writes: what a plan's hash covers.
+    statements: list[str] = field(default_factory=list)
 
 
 def load_files(project: Project) -> MigrationSet:
@@ -78,8 +83,12 @@ def migrate(
     out_of_order: bool | None = None,
     placeholders: dict[str, str] | None = None,
     observer: Observer | None = None,
+    expected: list[tuple[str, str]] | None = None,
 ) -> RunResult:
-    """Apply pending migrations in order (or, with dry_run, return the SQL that would run)."""
+    """Apply pending migrations in order (or, with dry_run, return the SQL that would run).
+
+    `expected`: the (script, checksum) list a plan promised; checked under the lock, so that
+    exactly that runs or nothing does."""
     files = load_files(project)
     allow = project.out_of_order if out_of_order is None else out_of_order
     with open_target(project, env, create=not dry_run) as target:
@@ -94,7 +103,10 @@ def migrate(
                 single_transaction=single_transaction,
             )
             return RunResult(
-                applied=[(u.label, 0) for u in work.units], sql=runner.render(work, setup=setup)
+                applied=[(u.label, 0) for u in work.units],
+                sql=runner.render(work, setup=setup),
+                units=[(u.file.script, u.file.checksum) for u in work.units],
+                statements=[s.sql for u in work.units for s in (*u.before, *u.steps, *u.after)],
             )
         with target.locked():
             target.ensure_history()
@@ -106,7 +118,15 @@ def migrate(
                 MIGRATE,
                 single_transaction=single_transaction,
             )
-            return RunResult(applied=runner.run(work))
+            units = [(u.file.script, u.file.checksum) for u in work.units]
+            if expected is not None and units != expected:
+                raise DbfleetError(
+                    f"{env.name} changed since the plan: it would now run "
+                    f"{', '.join(s for s, _ in units) or 'nothing'} instead of "
+                    f"{', '.join(s for s, _ in expected) or 'nothing'}",
+                    hint="make a new plan",
+                )
+            return RunResult(applied=runner.run(work), units=units)
 
 
 def undo(

@@ -66,6 +66,18 @@ def _details(expected: object, actual: object) -> str:
     return f" ({'; '.join(parts)})" if parts else ""
 
 
+def live_schema(project: Project, env: Environment, *, include_history: bool = False) -> Model:
+    """The target's schema; an SQLite file `migrate` has not created yet is an empty one."""
+    import os
+
+    from dbfleet.schema.sources import Source, load_model
+
+    url = env.url
+    if url.engine == "sqlite" and url.database != ":memory:" and not os.path.exists(url.database):
+        return Model(engine="sqlite")
+    return load_model(Source("env", env.name), project, include_history=include_history)
+
+
 def expected_schema(project: Project, env: Environment, version: str | None) -> Model:
     """What the migrations produce up to `version`, replayed on a scratch database with the
     environment's own placeholders."""
@@ -93,7 +105,6 @@ def detect_drift(project: Project, env: Environment, options: Options | None = N
     """Compare `env`'s live schema with the one its applied migrations produce."""
     from dbfleet.migrate.commands import status
     from dbfleet.migrate.state import State
-    from dbfleet.schema.sources import Source, load_model
 
     state = status(project, env)
     if state.baseline is not None:
@@ -111,7 +122,7 @@ def detect_drift(project: Project, env: Environment, options: Options | None = N
             hint="fix it and run `dbfleet repair`, then check drift again",
         )
     head = str(state.head) if state.head is not None else None
-    actual = load_model(Source("env", env.name), project)
+    actual = live_schema(project, env)
     expected = expected_schema(project, env, head)
     options = options or Options()
     return DriftReport(

@@ -1,0 +1,176 @@
+"""`dbfleet plan` and `dbfleet apply --plan`: see exactly what will run, then run exactly that."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from dbfleet.cli.app import Globals, app
+from dbfleet.cli.output import emit_json, emit_text, info
+from dbfleet.errors import DbfleetError
+
+if TYPE_CHECKING:
+    from dbfleet.plan.plan import Plan
+
+
+@app.command()
+def plan(
+    ctx: typer.Context,
+    env: Annotated[
+        str | None, typer.Option("--env", "-e", help="The environment (default from config).")
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the plan file (JSON) here.")
+    ] = None,
+    format: Annotated[str, typer.Option("--format", "-f", help="text, md or json.")] = "text",
+    detailed_exitcode: Annotated[
+        bool,
+        typer.Option("--detailed-exitcode", help="Exit 2 when migrations are pending."),
+    ] = False,
+    no_drift: Annotated[
+        bool, typer.Option("--no-drift", help="Skip the drift check (one replay less).")
+    ] = False,
+) -> None:
+    """What `migrate` would run on a target, the schema change it makes and what it risks."""
+    from dbfleet.config import load_project
+    from dbfleet.plan.plan import make_plan
+
+    if format not in ("text", "md", "json"):
+        raise DbfleetError(f"--format {format}: not a format", hint="use text, md or json")
+    globals_: Globals = ctx.obj
+    project = load_project(globals_.config, start=globals_.project_dir)
+    environment = project.environment(env)
+    made = make_plan(project, environment, check_drift=not no_drift)
+    if output is not None:
+        import json
+
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(json.dumps(made.to_data(), indent=2) + "\n", encoding="utf-8")
+        info(f"wrote {output} (plan {made.hash[:12]})")
+    if format == "json":
+        emit_json(made.to_data())
+    elif format == "md":
+        emit_text(_markdown(made))
+    else:
+        emit_text(_text(made))
+    if detailed_exitcode and made.migrations:
+        raise typer.Exit(2)
+
+
+def _text(made: Plan) -> str:
+    from dbfleet.diff.script import describe, summary_line
+
+    head = made.fingerprint.head or "nothing applied"
+    lines = [f"plan {made.hash[:12]} for {made.environment} ({made.target}), now at {head}"]
+    if not made.migrations:
+        lines.append("nothing to do: no migration is pending")
+    else:
+        lines.append(f"{len(made.migrations)} migration(s) to run:")
+        lines += [f"  {script}" for script, _ in made.migrations]
+        lines.append(f"schema change: {summary_line(made.changes)}")
+        for change, hazard in made.changes.hazards():
+            lines.append(
+                f"  hazard {hazard.code} ({hazard.severity}): {describe(change)}: {hazard.message}"
+            )
+    if made.drift:
+        lines.append(f"drift: {len(made.drift)} difference(s) from the applied migrations:")
+        lines += [f"  {d['kind']} {d['object']}: {d['what']}" for d in made.drift]
+    if made.migrations:
+        lines += ["", made.sql.rstrip()]
+    return "\n".join(lines)
+
+
+def _markdown(made: Plan) -> str:
+    from dbfleet.diff.script import render_markdown
+
+    head = made.fingerprint.head or "nothing applied"
+    out = [
+        f"## dbfleet plan for `{made.environment}`",
+        "",
+        f"Plan `{made.hash[:12]}` · target at `{head}` · "
+        f"{len(made.migrations)} migration(s) pending",
+        "",
+    ]
+    if made.drift:
+        out += ["**Drift**: the target differs from its applied migrations:", ""]
+        out += [f"- {d['kind']} `{d['object']}`: {d['what']}" for d in made.drift]
+        out.append("")
+    if made.migrations:
+        out += [f"- `{script}`" for script, _ in made.migrations]
+        out += ["", render_markdown(made.changes, "Schema change").rstrip(), ""]
+        out += ["<details><summary>What will run</summary>", "", "```sql", made.sql.rstrip()]
+        out += ["```", "", "</details>"]
+    else:
+        out.append("Nothing to do.")
+    return "\n".join(out) + "\n"
+
+
+@app.command()
+def apply(
+    ctx: typer.Context,
+    plan_file: Annotated[
+        Path, typer.Option("--plan", help="The plan file `dbfleet plan -o` wrote.")
+    ],
+) -> None:
+    """Run exactly what a plan says, if the target and the files are still as planned."""
+    from dbfleet.config import load_project
+    from dbfleet.migrate.commands import migrate
+    from dbfleet.plan.plan import fingerprint, load_plan
+    from dbfleet.state.store import open_store
+
+    try:
+        text = plan_file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DbfleetError(f"--plan {plan_file}: cannot be read ({exc})") from None
+    data = load_plan(text, str(plan_file))
+    globals_: Globals = ctx.obj
+    project = load_project(globals_.config, start=globals_.project_dir)
+    environment = project.environment(str(data["environment"]))
+    now, _ = fingerprint(project, environment)
+    planned: dict[str, Any] = data["fingerprint"]
+    if now.to_data() != planned:
+        what = (
+            f"its history moved from {planned['head']} to {now.head}"
+            if now.head != planned["head"]
+            else "its schema changed"
+        )
+        raise DbfleetError(
+            f"{environment.name} changed since plan {data['hash'][:12]} was made: {what}",
+            hint="make a new plan and review it",
+        )
+    expected = [(m["script"], m["checksum"]) for m in data["migrations"]]
+    dry = migrate(project, environment, dry_run=True)
+    if dry.units != expected:
+        raise DbfleetError(
+            f"the migration files changed since plan {data['hash'][:12]} was made",
+            hint="make a new plan and review it",
+        )
+    if not expected:
+        info(f"plan {data['hash'][:12]}: nothing to do")
+        return
+    started = time.perf_counter()
+    with open_store(project) as store:
+        run_id = store.start_run(
+            "apply",
+            environment=environment.name,
+            target=environment.url.display,
+            plan_hash=str(data["hash"]),
+        )
+        try:
+            result = migrate(project, environment, expected=expected)
+        except DbfleetError as exc:
+            store.finish_run(
+                run_id,
+                "failed",
+                duration_ms=int((time.perf_counter() - started) * 1000),
+                error=str(exc),
+            )
+            raise
+        store.finish_run(run_id, "ok", duration_ms=int((time.perf_counter() - started) * 1000))
+    info(
+        f"applied plan {data['hash'][:12]} to {environment.name}: "
+        f"{len(result.applied)} migration(s)"
+    )

@@ -1,0 +1,172 @@
+"""A plan: exactly what `migrate` would run on one target, what it changes and risks, and a hash
+over what will run and the state of the target, so that `apply` runs that and nothing else."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from dbfleet.config import Environment, Project
+from dbfleet.diff import Diff, diff
+from dbfleet.errors import DbfleetError
+from dbfleet.plan.drift import live_schema
+from dbfleet.schema.model import Model
+
+FORMAT = 1
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """The state of a target a plan was made against: its history head and its schema."""
+
+    head: str | None
+    schema_sha256: str
+
+    def to_data(self) -> dict[str, Any]:
+        return {"head": self.head, "schema_sha256": self.schema_sha256}
+
+
+@dataclass(frozen=True)
+class Plan:
+    environment: str
+    target: str  # the target's URL as shown (no password)
+    fingerprint: Fingerprint
+    migrations: tuple[tuple[str, str], ...]  # (script, checksum) in the order they run
+    sql: str  # the exact script `migrate` would send, history writes included
+    statements: tuple[str, ...]  # the migrations' own statements, placeholders filled
+    changes: Diff  # the schema change the migrations make
+    drift: tuple[dict[str, str], ...]  # differences of the target from its applied migrations
+
+    @property
+    def hash(self) -> str:
+        """sha256 over what will run and the target's fingerprint: not over when the plan was
+        made or who made it, so planning an unchanged target again gives the same hash."""
+        return _digest(
+            self.environment,
+            self.fingerprint.to_data(),
+            [list(m) for m in self.migrations],
+            list(self.statements),
+        )
+
+    def to_data(self) -> dict[str, Any]:
+        from dbfleet.diff.script import to_data
+
+        return {
+            "format": FORMAT,
+            "hash": self.hash,
+            "environment": self.environment,
+            "target": self.target,
+            "fingerprint": self.fingerprint.to_data(),
+            "migrations": [{"script": s, "checksum": c} for s, c in self.migrations],
+            "sql": self.sql,
+            "statements": list(self.statements),
+            "changes": to_data(self.changes),
+            "drift": list(self.drift),
+        }
+
+
+def fingerprint(project: Project, env: Environment) -> tuple[Fingerprint, Model]:
+    """The target's history head and a hash of its inspected schema (history table left out)."""
+    from dbfleet.migrate.commands import status
+    from dbfleet.schema.serialize import to_json
+
+    state = status(project, env)
+    live = live_schema(project, env)
+    schema_hash = hashlib.sha256(to_json(live).encode("utf-8")).hexdigest()
+    head = str(state.head) if state.head is not None else None
+    return Fingerprint(head, schema_hash), live
+
+
+def make_plan(project: Project, env: Environment, *, check_drift: bool = True) -> Plan:
+    """Plan `migrate` on `env`: the SQL it would run and the schema change it makes, found by
+    replaying that SQL on a scratch copy of the live schema."""
+    from dbfleet.migrate.commands import migrate
+    from dbfleet.plan.drift import detect_drift
+
+    prints, live = fingerprint(project, env)
+    dry = migrate(project, env, dry_run=True)
+    after = _replayed(project, env, live, dry.statements) if dry.units else live
+    drift: tuple[dict[str, str], ...] = ()
+    if check_drift:
+        report = detect_drift(project, env)
+        drift = tuple(
+            {"object": d.name, "kind": d.kind, "what": d.what} for d in report.differences()
+        )
+    return Plan(
+        environment=env.name,
+        target=env.url.display,
+        fingerprint=prints,
+        migrations=tuple(dry.units),
+        sql=(dry.sql or "") if dry.units else "",
+        statements=tuple(dry.statements),
+        changes=diff(live, after),
+        drift=drift,
+    )
+
+
+def _replayed(project: Project, env: Environment, live: Model, statements: list[str]) -> Model:
+    """`live` rendered on a scratch database, then the migrations' own statements run there.
+
+    Only the statements: the dry-run script also writes the history table, which it names
+    the target's way (on MariaDB with the target's database), and must never reach it."""
+    from importlib import import_module
+
+    from dbfleet.engines import connect, inspect, render
+    from dbfleet.schema.scratch import scratch_database
+    from dbfleet.schema.select import select
+
+    package = {"postgresql": "postgres", "sqlite": "sqlite", "mysql": "mysql"}[live.engine]
+    split = import_module(f"dbfleet.engines.{package}.split").split
+    with scratch_database(project, live.engine) as url, connect(url) as conn:
+        for statement in split(render(live)):
+            conn.execute(statement.text)
+        for sql in statements:
+            try:
+                conn.execute(sql)
+            except DbfleetError as exc:
+                raise DbfleetError(
+                    f"the pending migrations fail on a copy of {env.name}'s schema: {exc.message}",
+                    hint="fix the migration (dbfleet lint and dbfleet test help), then plan again",
+                ) from None
+        return select(inspect(conn))
+
+
+def load_plan(text: str, source: str) -> dict[str, Any]:
+    """A plan file's data, with its hash checked against its content."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DbfleetError(f"{source} is not a plan file: {exc}") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise DbfleetError(
+            f"{source} is not a dbfleet plan (format {FORMAT})", hint="make one with dbfleet plan"
+        )
+    try:
+        digest = _digest(
+            data["environment"],
+            data["fingerprint"],
+            [[m["script"], m["checksum"]] for m in data["migrations"]],
+            list(data["statements"]),
+        )
+    except (KeyError, TypeError):
+        digest = None
+    if digest != data.get("hash"):
+        raise DbfleetError(
+            f"{source} was changed after it was made (its hash does not match its content)",
+            hint="make a new plan; never edit a plan file",
+        )
+    return data
+
+
+def _digest(environment: Any, fingerprint: Any, migrations: Any, statements: Any) -> str:
+    core = {
+        "format": FORMAT,
+        "environment": environment,
+        "fingerprint": fingerprint,
+        "migrations": migrations,
+        "statements": statements,
+    }
+    text = json.dumps(core, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

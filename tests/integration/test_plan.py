@@ -1,0 +1,86 @@
+"""`dbfleet plan` / `dbfleet apply --plan`: the same plan for the same target, exactly that
+applied, and a stale or edited plan refused — on every engine."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from dbfleet.dburl import parse_url
+from tests.support import cli, history, query, tables, write_project
+
+MIGRATIONS = {
+    "V1__customers.sql": "CREATE TABLE customers (id INTEGER PRIMARY KEY, name VARCHAR(100));\n",
+    "V2__orders.sql": "CREATE TABLE orders (id INTEGER PRIMARY KEY, customer_id INTEGER);\n",
+    "V3__order_index.sql": "CREATE INDEX orders_customer ON orders (customer_id);\n",
+}
+
+
+def project_for(tmp_path: Path, url: str) -> Path:
+    engine = parse_url(url).engine
+    extra = ""
+    if engine != "sqlite":
+        server = parse_url(url).with_database("postgres" if engine == "postgresql" else "mysql")
+        extra = f'scratch_url = "{server.full}"\n'
+    return write_project(tmp_path / "p", url, MIGRATIONS, extra=extra)
+
+
+def test_plan_then_apply_runs_exactly_the_plan(tmp_path, db_url):
+    project = project_for(tmp_path, db_url)
+    assert cli(project, "migrate", "--target", "1").exit_code == 0
+    first = cli(project, "plan", "-o", str(tmp_path / "plan.json"), "--detailed-exitcode")
+    assert first.exit_code == 2, first.output
+    assert "V2__orders.sql" in first.stdout and "V3__order_index.sql" in first.stdout
+    assert "schema change:" in first.stdout and "orders" in first.stdout
+    again = json.loads(cli(project, "plan", "-f", "json").stdout)
+    saved = json.loads((tmp_path / "plan.json").read_text())
+    assert again["hash"] == saved["hash"]  # an unchanged target plans the same
+    assert [v for v, _, _ in history(db_url)] == ["1"]  # planning never touches the target
+    assert "orders" not in {t.lower() for t in tables(db_url)}
+
+    # A migration added after the plan is not run by it.
+    (project / "migrations" / "V4__late.sql").write_text("CREATE TABLE late (id INTEGER);\n")
+    stale = cli(project, "apply", "--plan", str(tmp_path / "plan.json"))
+    assert stale.exit_code == 1 and "files changed since plan" in stale.stderr
+    (project / "migrations" / "V4__late.sql").unlink()
+
+    applied = cli(project, "apply", "--plan", str(tmp_path / "plan.json"))
+    assert applied.exit_code == 0, applied.output
+    assert [v for v, _, ok in history(db_url) if ok] == ["1", "2", "3"]
+    runs = cli(project, "history")
+    assert "apply" in runs.stdout and "ok" in runs.stdout
+
+    twice = cli(project, "apply", "--plan", str(tmp_path / "plan.json"))
+    assert twice.exit_code == 1 and "history moved from 1 to 3" in twice.stderr
+    done = cli(project, "plan", "--detailed-exitcode", "--no-drift")
+    assert done.exit_code == 0 and "nothing to do" in done.stdout
+
+
+def test_a_target_changed_by_hand_or_an_edited_plan_is_refused(tmp_path, sqlite_url):
+    project = project_for(tmp_path, sqlite_url)
+    assert cli(project, "migrate", "--target", "2").exit_code == 0
+    plan_file = tmp_path / "plan.json"
+    assert cli(project, "plan", "-o", str(plan_file)).exit_code == 0
+
+    edited = json.loads(plan_file.read_text())
+    edited["statements"] = ["DROP TABLE customers"]
+    (tmp_path / "edited.json").write_text(json.dumps(edited))
+    forged = cli(project, "apply", "--plan", str(tmp_path / "edited.json"))
+    assert forged.exit_code == 1 and "changed after it was made" in forged.stderr
+
+    query(sqlite_url, "CREATE TABLE hotfix (id INTEGER)")
+    changed = cli(project, "apply", "--plan", str(plan_file))
+    assert changed.exit_code == 1 and "its schema changed" in changed.stderr
+    assert [v for v, _, _ in history(sqlite_url)] == ["1", "2"]  # nothing ran
+
+    (tmp_path / "junk.json").write_text("not json")
+    junk = cli(project, "apply", "--plan", str(tmp_path / "junk.json"))
+    assert junk.exit_code == 1 and "is not a plan file" in junk.stderr
+
+
+def test_plan_markdown_is_a_pull_request_comment(tmp_path, sqlite_url):
+    project = project_for(tmp_path, sqlite_url)
+    md = cli(project, "plan", "-f", "md")
+    assert md.exit_code == 0, md.output
+    assert md.stdout.startswith("## dbfleet plan for `dev`")
+    assert "`V1__customers.sql`" in md.stdout and "```sql" in md.stdout
