@@ -84,3 +84,20 @@ def test_plan_markdown_is_a_pull_request_comment(tmp_path, sqlite_url):
     assert md.exit_code == 0, md.output
     assert md.stdout.startswith("## dbfleet plan for `dev`")
     assert "`V1__customers.sql`" in md.stdout and "```sql" in md.stdout
+
+
+def test_migrate_and_undo_runs_are_recorded_no_ops_are_not(tmp_path, sqlite_url):
+    project = project_for(tmp_path, sqlite_url)
+    (project / "migrations" / "U3__order_index.sql").write_text("DROP INDEX orders_customer;\n")
+    assert cli(project, "migrate").exit_code == 0
+    assert cli(project, "migrate").exit_code == 0  # nothing to do: not a run worth recording
+    assert cli(project, "undo").exit_code == 0
+    (project / "migrations" / "V4__broken.sql").write_text("CREATE TABLE broken (;\n")
+    assert cli(project, "migrate").exit_code == 1
+    runs = json.loads(cli(project, "history", "--json").stdout)["runs"]
+    assert [(r["command"], r["result"]) for r in runs] == [
+        ("migrate", "failed"),
+        ("undo", "ok"),
+        ("migrate", "ok"),
+    ]
+    assert "V4__broken.sql" in runs[0]["error"]

@@ -9,7 +9,7 @@ import typer
 
 from dbfleet.cli.app import Globals, app
 from dbfleet.cli.output import console, emit_json, emit_text, info
-from dbfleet.errors import ConfigError
+from dbfleet.errors import ConfigError, DbfleetError
 
 if TYPE_CHECKING:
     from dbfleet.config import Environment, Project
@@ -263,8 +263,14 @@ def migrate(
             placeholders=_placeholders(placeholder),
             observer=progress,
         )
+    except DbfleetError as exc:
+        if not dry_run:
+            _record(project, environment, "migrate", started, 0, error=str(exc))
+        raise
     finally:
         progress.close()
+    if not dry_run:
+        _record(project, environment, "migrate", started, len(result.applied))
     if not dry_run and not json:
         elapsed = round((time.perf_counter() - started) * 1000)
         result.messages.append(
@@ -273,6 +279,40 @@ def migrate(
             else f"{environment.name} is up to date; nothing to migrate"
         )
     _report(result, json, environment, "applied")
+
+
+def _record(
+    project: Project,
+    environment: Environment,
+    command: str,
+    started: float,
+    applied: int,
+    *,
+    error: str | None = None,
+) -> None:
+    """Record a run that changed something (or failed) in the state store (`dbfleet history`).
+
+    A no-op run records nothing, so that it stays fast; a store that cannot be written is a
+    warning, never a failure of a migration that already happened."""
+    import time
+
+    if not applied and error is None:
+        return
+    from dbfleet.state.store import open_store
+
+    try:
+        with open_store(project) as store:
+            run_id = store.start_run(
+                command, environment=environment.name, target=environment.url.display
+            )
+            store.finish_run(
+                run_id,
+                "failed" if error else "ok",
+                duration_ms=round((time.perf_counter() - started) * 1000),
+                error=error,
+            )
+    except DbfleetError as exc:
+        info(f"warning: the run was not recorded in the state store: {exc}")
 
 
 # --- validate, baseline, repair, undo -----------------------------------------------------------
@@ -352,10 +392,13 @@ def undo(
     json: JsonOption = False,
 ) -> None:
     """Run U scripts in reverse order: the latest migration, or all above --to."""
+    import time
+
     from dbfleet.migrate.commands import undo as run_undo
 
     project, environment = _load(ctx, env, url)
     progress = _Progress(quiet=json or dry_run)
+    started = time.perf_counter()
     try:
         result = run_undo(
             project,
@@ -365,8 +408,14 @@ def undo(
             placeholders=_placeholders(placeholder),
             observer=progress,
         )
+    except DbfleetError as exc:
+        if not dry_run:
+            _record(project, environment, "undo", started, 0, error=str(exc))
+        raise
     finally:
         progress.close()
+    if not dry_run:
+        _record(project, environment, "undo", started, len(result.applied))
     if not dry_run and not json and result.applied:
         result.messages.append(f"undid {len(result.applied)} migration(s) on {environment.name}")
     _report(result, json, environment, "undone")
