@@ -101,3 +101,28 @@ def test_migrate_and_undo_runs_are_recorded_no_ops_are_not(tmp_path, sqlite_url)
         ("migrate", "ok"),
     ]
     assert "V4__broken.sql" in runs[0]["error"]
+
+
+def test_plan_html_is_one_self_contained_page(tmp_path, sqlite_url):
+    from html.parser import HTMLParser
+
+    project = project_for(tmp_path, sqlite_url)
+    assert cli(project, "migrate", "--target", "1").exit_code == 0
+    query(sqlite_url, "CREATE TABLE hotfix (id INTEGER)")  # drift shows up in the report
+    page = cli(project, "plan", "-f", "html")
+    assert page.exit_code == 0, page.output
+    html = page.stdout
+
+    class Links(HTMLParser):
+        external: list[str] = []
+
+        def handle_starttag(self, tag, attrs):
+            for name, value in attrs:
+                if name in ("src", "href") and value:
+                    self.external.append(value)
+
+    Links().feed(html)
+    assert Links.external == []  # no scripts, stylesheets or images from elsewhere
+    assert html.startswith("<!doctype html>") and "<style>" in html
+    assert "V2__orders.sql" in html and "Hazards" in html and "hotfix" in html
+    assert 'style="color' in html  # the SQL is highlighted with inline styles

@@ -25,7 +25,10 @@ def plan(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write the plan file (JSON) here.")
     ] = None,
-    format: Annotated[str, typer.Option("--format", "-f", help="text, md or json.")] = "text",
+    format: Annotated[
+        str,
+        typer.Option("--format", "-f", help="text, md, html (one self-contained page) or json."),
+    ] = "text",
     detailed_exitcode: Annotated[
         bool,
         typer.Option("--detailed-exitcode", help="Exit 2 when migrations are pending."),
@@ -38,8 +41,8 @@ def plan(
     from dbfleet.config import load_project
     from dbfleet.plan.plan import make_plan
 
-    if format not in ("text", "md", "json"):
-        raise DbfleetError(f"--format {format}: not a format", hint="use text, md or json")
+    if format not in ("text", "md", "html", "json"):
+        raise DbfleetError(f"--format {format}: not a format", hint="use text, md, html or json")
     globals_: Globals = ctx.obj
     project = load_project(globals_.config, start=globals_.project_dir)
     environment = project.environment(env)
@@ -54,6 +57,10 @@ def plan(
         emit_json(made.to_data())
     elif format == "md":
         emit_text(_markdown(made))
+    elif format == "html":
+        from dbfleet.report.html import render_plan_html
+
+        emit_text(render_plan_html(made))
     else:
         emit_text(_text(made))
     if detailed_exitcode and made.migrations:
