@@ -113,16 +113,14 @@ def test_plan_html_is_one_self_contained_page(tmp_path, sqlite_url):
     assert page.exit_code == 0, page.output
     html = page.stdout
 
-    class Links(HTMLParser):
-        external: list[str] = []
+    external: list[str] = []
 
+    class Links(HTMLParser):
         def handle_starttag(self, tag, attrs):
-            for name, value in attrs:
-                if name in ("src", "href") and value:
-                    self.external.append(value)
+            external.extend(v for k, v in attrs if k in ("src", "href") and v)
 
     Links().feed(html)
-    assert Links.external == []  # no scripts, stylesheets or images from elsewhere
+    assert external == []  # no scripts, stylesheets or images from elsewhere
     assert html.startswith("<!doctype html>") and "<style>" in html
     assert "V2__orders.sql" in html and "Hazards" in html and "hotfix" in html
     assert 'style="color' in html  # the SQL is highlighted with inline styles
