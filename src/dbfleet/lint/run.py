@@ -183,7 +183,7 @@ def _discover(project: Project) -> tuple[list[Script], list[Script]]:
     for location in project.locations:
         if not location.is_dir():
             continue
-        for name in files._sql_files(location):  # the one definition of a .sql file
+        for name in files.sql_files(location):  # the one definition of a .sql file
             path = location / name  # locations are resolved already: no per-file syscalls
             script = Script(path, _shown(project, path), in_locations=True, script_name=name)
             (scripts if _classify(script) else misnamed).append(script)
@@ -195,13 +195,13 @@ def _classify(script: Script) -> bool:
     from dbfleet.migrate import files
 
     base = script.path.name
-    if match := files._VERSIONED.match(base):
+    if match := files.VERSIONED.match(base):
         script.kind = match["kind"]
         script.version = files.Version.parse(match["version"]).parts
         script.version_text = match["version"]
-    elif files._REPEATABLE.match(base):
+    elif files.REPEATABLE.match(base):
         script.kind = "R"
-    elif not files._CALLBACK.match(base):
+    elif not files.CALLBACK.match(base):
         return False
     return True
 
@@ -276,13 +276,13 @@ def _read(run: _Run, script: Script) -> str | None:
 def _stand_ins(text: str) -> str:
     """${name} placeholders replaced by identifiers of the same length (`${schema}` ->
     `__schema_`), so the parser sees SQL and every position still matches the file."""
-    from dbfleet.migrate.placeholders import _PLACEHOLDER  # the one placeholder syntax
+    from dbfleet.migrate.placeholders import PLACEHOLDER  # the one placeholder syntax
 
     def stand_in(match: re.Match[str]) -> str:
         name = re.sub(r"\W", "_", match["name"])
         return ("__" + name).ljust(len(match[0]), "_")
 
-    return _PLACEHOLDER.sub(stand_in, text) if "${" in text else text
+    return PLACEHOLDER.sub(stand_in, text) if "${" in text else text
 
 
 def _lint_file(run: _Run, script: Script, state: SchemaState) -> None:

@@ -29,13 +29,14 @@ CALLBACK_EVENTS = (
     "beforeUndo",
     "afterUndo",
 )
-_VERSIONED = re.compile(
+# The file-name grammar (public: `dbfleet lint` classifies files with the same patterns).
+VERSIONED = re.compile(
     r"^(?P<kind>[VU])(?P<version>\d+(?:[._]\d+)*)__(?P<description>.+)\.(?i:sql)$"
 )
 _VERSION = re.compile(r"\d+(?:[._]\d+)*")
 _VERSION_SEPARATOR = re.compile(r"[._]")
-_REPEATABLE = re.compile(r"^R__(?P<description>.+)\.(?i:sql)$")
-_CALLBACK = re.compile(
+REPEATABLE = re.compile(r"^R__(?P<description>.+)\.(?i:sql)$")
+CALLBACK = re.compile(
     rf"^(?P<event>{'|'.join(CALLBACK_EVENTS)})(?:__(?P<description>.+))?\.(?i:sql)$"
 )
 
@@ -98,7 +99,7 @@ class MigrationSet:
         return next((m for m in self.versioned if m.version == version), None)
 
 
-def _sql_files(location: Path) -> list[str]:
+def sql_files(location: Path) -> list[str]:
     """Paths of the .sql files below `location`, relative to it, sorted.
 
     Hidden files and folders (editor lock files such as .#V1__x.sql) are not migrations.
@@ -156,7 +157,7 @@ def discover(locations: Iterable[Path]) -> MigrationSet:
                 f"migration location {location} does not exist",
                 hint="create it, or fix [migrations] locations in dbfleet.toml",
             )
-        for script in _sql_files(location):
+        for script in sql_files(location):
             path = location / script
             try:
                 found = _classify(path, script)
@@ -205,13 +206,13 @@ def _classify(path: Path, script: str) -> MigrationFile:
     name = path.name
     if len(script) > _MAX_SCRIPT:
         raise MigrationFileError(f"{script}: the path is longer than {_MAX_SCRIPT} characters")
-    described = _VERSIONED.match(name) or _REPEATABLE.match(name)
+    described = VERSIONED.match(name) or REPEATABLE.match(name)
     if described and len(_description(described["description"])) > _MAX_DESCRIPTION:
         raise MigrationFileError(
             f"{script}: the description is longer than {_MAX_DESCRIPTION} characters "
             "(the history table's limit); shorten the file name"
         )
-    if match := _VERSIONED.match(name):
+    if match := VERSIONED.match(name):
         text = read_script(path, script)
         return MigrationFile(
             kind=Kind(match["kind"]),
@@ -222,7 +223,7 @@ def _classify(path: Path, script: str) -> MigrationFile:
             text=text,
             checksum=checksum(text),
         )
-    if match := _REPEATABLE.match(name):
+    if match := REPEATABLE.match(name):
         text = read_script(path, script)
         return MigrationFile(
             kind=Kind.REPEATABLE,
@@ -232,7 +233,7 @@ def _classify(path: Path, script: str) -> MigrationFile:
             text=text,
             checksum=checksum(text),
         )
-    if match := _CALLBACK.match(name):
+    if match := CALLBACK.match(name):
         text = read_script(path, script)
         return MigrationFile(
             kind=None,

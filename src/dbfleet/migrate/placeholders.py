@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 from dbfleet.errors import MigrationFileError
 
-_PLACEHOLDER = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_.:\-]*)\}")
+PLACEHOLDER = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_.:\-]*)\}")
 
 
 def fill(text: str, values: Mapping[str, str], script: str) -> str:
@@ -27,4 +27,4 @@ def fill(text: str, values: Mapping[str, str], script: str) -> str:
             )
         raise MigrationFileError(f"{script}:{line}: unknown placeholder ${{{name}}}", hint=hint)
 
-    return _PLACEHOLDER.sub(substitute, text)
+    return PLACEHOLDER.sub(substitute, text)
