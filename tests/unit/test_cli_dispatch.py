@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from dbfleet.cli.app import app
-from dbfleet.cli.dispatch import _command_name, only_the_command
+from dbfleet.cli.app import COMMAND_MODULES, load_commands
+from dbfleet.cli.dispatch import command_name, only_the_command
+
+app = load_commands()
 
 
 @pytest.mark.parametrize(
@@ -22,7 +24,7 @@ from dbfleet.cli.dispatch import _command_name, only_the_command
     ],
 )
 def test_command_name(args, name):
-    assert _command_name(args) == name
+    assert command_name(args) == name
 
 
 def test_only_the_named_command_is_built_and_the_app_stays_whole():
@@ -32,3 +34,12 @@ def test_only_the_named_command_is_built_and_the_app_stays_whole():
     assert len(app.registered_commands) == total
     assert only_the_command(app, ["migrat"]) is app  # a typo: typer suggests from all commands
     assert only_the_command(app, ["--help"]) is app
+
+
+def test_every_registered_command_is_in_the_table_that_loads_it():
+    from typer.main import get_command_name
+
+    registered = {
+        c.name or get_command_name(c.callback.__name__) for c in app.registered_commands
+    } | {g.name for g in app.registered_groups}
+    assert registered == set(COMMAND_MODULES)

@@ -17,9 +17,10 @@ def main(argv: list[str] | None = None) -> None:
     from dbfleet.errors import DbfleetError
 
     try:
-        from dbfleet.cli.app import app
-        from dbfleet.cli.dispatch import only_the_command
+        from dbfleet.cli.app import load_commands
+        from dbfleet.cli.dispatch import command_name, only_the_command
 
+        app = load_commands(command_name(args))
         only_the_command(app, args)(args=args, prog_name="dbfleet")
     except DbfleetError as exc:
         if debug:

@@ -61,28 +61,40 @@ def root(
     ctx.obj = Globals(None, config, debug)
 
 
-from dbfleet.cli import diff as _diff  # noqa: E402  (registers commands on `app`)
-from dbfleet.cli import drift as _drift  # noqa: E402
-from dbfleet.cli import fleet as _fleet  # noqa: E402  (fleet, maintain)
-from dbfleet.cli import history as _history  # noqa: E402
-from dbfleet.cli import inspect as _inspect  # noqa: E402
-from dbfleet.cli import lint as _lint  # noqa: E402
-from dbfleet.cli import migrate as _migrate  # noqa: E402
-from dbfleet.cli import plan as _plan  # noqa: E402  (plan, apply)
-from dbfleet.cli import project as _project  # noqa: E402
-from dbfleet.cli import sqltest as _sqltest  # noqa: E402
+# Which module registers which command. A command line imports only the module of the command
+# it names (a command module's imports cost start-up time on every run); help, a typo or
+# anything unclear imports them all, in this order (the order of `dbfleet --help`).
+COMMAND_MODULES = {
+    "init": "project",
+    "status": "migrate",
+    "info": "migrate",
+    "migrate": "migrate",
+    "validate": "migrate",
+    "baseline": "migrate",
+    "repair": "migrate",
+    "undo": "migrate",
+    "inspect": "inspect",
+    "diff": "diff",
+    "generate": "diff",
+    "drift": "drift",
+    "plan": "plan",
+    "apply": "plan",
+    "lint": "lint",
+    "test": "sqltest",
+    "fleet": "fleet",
+    "maintain": "fleet",
+    "history": "history",
+}
 
-__all__ = [
-    "Globals",
-    "_diff",
-    "_drift",
-    "_fleet",
-    "_history",
-    "_inspect",
-    "_lint",
-    "_migrate",
-    "_plan",
-    "_project",
-    "_sqltest",
-    "app",
-]
+
+def load_commands(name: str | None = None) -> typer.Typer:
+    """`app` with the command `name` registered (every command when `name` is None/unknown)."""
+    from importlib import import_module
+
+    known = COMMAND_MODULES.get(name or "")
+    for module in [known] if known else dict.fromkeys(COMMAND_MODULES.values()):
+        import_module(f"dbfleet.cli.{module}")
+    return app
+
+
+__all__ = ["COMMAND_MODULES", "Globals", "app", "load_commands"]

@@ -12,7 +12,7 @@ _GLOBAL_WITH_VALUE = ("-C", "--project", "--config")
 _GLOBAL_FLAGS = ("--debug", "-h", "--help", "-V", "--version")
 
 
-def _command_name(args: list[str]) -> str | None:
+def command_name(args: list[str]) -> str | None:
     """The command the arguments name, or None when unsure (then every command is built)."""
     skip = False
     for arg in args:
@@ -36,7 +36,7 @@ def only_the_command(app: Typer, args: list[str]) -> Typer:
     evaluated, defaults inspected) on each start, about 1 ms per command; a run needs one.
     Help, unknown commands and anything unclear get the whole app.
     """
-    name = _command_name(args)
+    name = command_name(args)
     if name is None or any(group.name == name for group in app.registered_groups):
         return app
     chosen = [
