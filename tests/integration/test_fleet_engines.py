@@ -292,6 +292,39 @@ def test_mariadb_tenants_roll_out_and_verify(tmp_path: Path, mysql_tenants: list
     assert cli(root, "fleet", "drift", "--env", "prod").exit_code == 0
 
 
+def test_a_half_applied_mariadb_migration_is_repaired_then_retried(
+    tmp_path: Path, mysql_tenants: list[str]
+) -> None:
+    """MariaDB DDL commits as it goes: a failed V2 leaves a failed history row that
+    `fleet repair` removes, so `fleet retry --failed` can run V2 again once the data is fixed."""
+    migrations = {
+        "V1__a.sql": "CREATE TABLE a (id int);\n",
+        "V2__b.sql": "CREATE TABLE IF NOT EXISTS b (id int);\nALTER TABLE a ADD UNIQUE KEY a_id (id);\n",
+    }
+    root = project_for(tmp_path, mysql_tenants, migrations, fleet="max_failures = 1")
+    assert cli(root, "fleet", "migrate", "--env", "prod", "--target", "1").exit_code == 0
+    bad = mysql_tenants[1]  # t001
+    query(bad, "INSERT INTO a VALUES (7), (7)")
+    result = cli(root, "fleet", "migrate", "--env", "prod")
+    assert result.exit_code == 1 and "FAILED  t001" in result.stderr
+    assert history(bad) == [("1", "SQL", True), ("2", "SQL", False)]
+    assert "b" in {r[0] for r in query(bad, "SHOW TABLES")}  # the DDL before the failure stayed
+    query(bad, "DELETE FROM a")
+    refused = cli(root, "fleet", "retry", "--failed", "--env", "prod")
+    assert refused.exit_code == 1 and "FAILED  t001" in refused.stderr  # the failed row blocks
+    repaired = cli(root, "fleet", "repair", "--env", "prod")
+    assert repaired.exit_code == 0, repaired.output
+    assert "t001: removed the failed entry of V2__b.sql" in repaired.stderr
+    assert "repaired 1 database(s): 1 changed, 0 unchanged, 0 failed" in repaired.stderr
+    assert history(bad) == [("1", "SQL", True)]
+    retry = cli(root, "fleet", "retry", "--failed", "--env", "prod")
+    assert retry.exit_code == 0, retry.output
+    assert history(bad) == [("1", "SQL", True), ("2", "SQL", True)]
+    assert cli(root, "fleet", "verify", "--env", "prod").exit_code == 0
+    again = cli(root, "fleet", "repair", "--env", "prod")
+    assert again.exit_code == 0 and "nothing to repair" in again.stderr
+
+
 def test_a_mariadb_tenant_over_its_timeout_is_stopped_mid_statement(
     tmp_path: Path, mysql_tenants: list[str]
 ) -> None:
