@@ -278,6 +278,50 @@ def test_schema_mode_puts_each_tenant_in_its_own_schema(
     assert smoke.exit_code == 0, smoke.output
 
 
+def test_schema_mode_drift_compares_each_tenant_schema_with_the_template(
+    tmp_path: Path, pg_url: str
+) -> None:
+    root = tmp_path / "p"
+    root.mkdir()
+    (root / "dbfleet.toml").write_text(
+        f'[project]\nname = "s"\n\n[environments.prod]\nurl = "{pg_url}"\n\n'
+        '[environments.prod.fleet]\nmode = "schema"\ntemplate = "template"\n\n'
+        "[environments.prod.fleet.registry]\n"
+        'tenants = [{ id = "acme" }, { id = "globex" }, { id = "Initech Ltd" }]\n',
+        encoding="utf-8",
+    )
+    (root / "migrations").mkdir()
+    (root / "migrations" / "V1__billing.sql").write_text(
+        "CREATE TYPE ${tenant_schema}.state AS ENUM ('open', 'paid');\n"
+        "CREATE TABLE ${tenant_schema}.customers (id serial PRIMARY KEY, name text);\n"
+        "CREATE TABLE ${tenant_schema}.invoices (id serial PRIMARY KEY,\n"
+        "  customer integer REFERENCES ${tenant_schema}.customers (id),\n"
+        "  state ${tenant_schema}.state NOT NULL DEFAULT 'open', amount integer);\n"
+        "CREATE INDEX invoices_customer ON ${tenant_schema}.invoices (customer);\n"
+        "CREATE VIEW ${tenant_schema}.open_invoices AS\n"
+        "  SELECT id, amount FROM ${tenant_schema}.invoices WHERE state = 'open';\n"
+        "CREATE FUNCTION ${tenant_schema}.total() RETURNS bigint LANGUAGE sql\n"
+        "  AS 'SELECT sum(amount) FROM ${tenant_schema}.invoices';\n"
+    )
+    assert cli(root, "fleet", "migrate", "--env", "prod").exit_code == 0
+    same = cli(root, "fleet", "drift", "--env", "prod")
+    assert same.exit_code == 0, same.output
+    assert "3 tenant(s) compared with the template" in same.stdout and "0 differ" in same.stdout
+    query(pg_url, "ALTER TABLE globex.invoices ADD COLUMN hotfix text")
+    result = cli(root, "fleet", "drift", "--env", "prod")
+    assert result.exit_code == 2, result.output
+    assert "globex: differs from the template" in result.stdout
+    assert "acme: differs" not in result.stdout and "Initech Ltd: differs" not in result.stdout
+    assert "-- to bring globex back to the template" in result.stdout
+    assert "ALTER TABLE globex.invoices DROP COLUMN hotfix" in result.stdout
+    assert "1 differ" in result.stdout
+    data = json.loads(cli(root, "fleet", "drift", "--env", "prod", "--json").stdout)
+    by_id = {t["tenant"]: t for t in data["tenants"]}
+    assert by_id["acme"]["fingerprint"] == by_id["Initech Ltd"]["fingerprint"]
+    assert by_id["acme"]["fingerprint"] == data["template_fingerprint"]
+    assert not by_id["globex"]["matches"]
+
+
 def test_mariadb_tenants_roll_out_and_verify(tmp_path: Path, mysql_tenants: list[str]) -> None:
     migrations = {
         "V1__a.sql": "CREATE TABLE a (id int);\n",

@@ -795,7 +795,7 @@ def drift(ctx: typer.Context, env: EnvOption = None, json: JsonOption = False) -
 
     _project, environment, settings = _load(ctx, env)
     registry = load_registry(settings)
-    report = compare_fleet(settings, registry.tenants)
+    report = compare_fleet(settings, registry.tenants, history_table=environment.history_table)
     if json:
         emit_json(
             {
