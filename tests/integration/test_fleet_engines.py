@@ -276,6 +276,8 @@ def test_schema_mode_puts_each_tenant_in_its_own_schema(
     (root / "smoke.sql").write_text("SELECT count(*) FROM accounts;\n")
     smoke = cli(root, "fleet", "exec", "--env", "prod", "smoke.sql")
     assert smoke.exit_code == 0, smoke.output
+    drift = cli(root, "fleet", "drift", "--env", "prod")  # the odd schema name compares too
+    assert drift.exit_code == 0 and "2 tenant(s) compared" in drift.stdout, drift.output
 
 
 def test_schema_mode_drift_compares_each_tenant_schema_with_the_template(

@@ -261,6 +261,12 @@ def test_fleet_repair_fixes_the_chosen_tenants_and_records_the_run(tmp_path: Pat
             "ON t.run_id = r.id WHERE r.command = 'fleet repair' ORDER BY t.target"
         ).fetchall()
     assert runs == [("ok", "(template)", "repaired"), ("ok", "t001", "repaired")]
+    (root / "db" / "t002.db").unlink()
+    (root / "db" / "t002.db").mkdir()  # a database that cannot be opened
+    broken = cli(root, "fleet", "repair", "--env", "prod", "--tenant", "t002", "--json")
+    assert broken.exit_code == 1
+    [row] = json.loads(broken.stdout)["databases"]
+    assert row["tenant"] == "t002" and row["error"]
     unknown = cli(root, "fleet", "repair", "--env", "prod", "--tenant", "nope")
     assert unknown.exit_code == 1 and "Traceback" not in unknown.output
     assert [line for line in unknown.stderr.splitlines() if line.strip()] == [
