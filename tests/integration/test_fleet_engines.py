@@ -276,6 +276,52 @@ def test_schema_mode_puts_each_tenant_in_its_own_schema(
     (root / "smoke.sql").write_text("SELECT count(*) FROM accounts;\n")
     smoke = cli(root, "fleet", "exec", "--env", "prod", "smoke.sql")
     assert smoke.exit_code == 0, smoke.output
+    drift = cli(root, "fleet", "drift", "--env", "prod")  # the odd schema name compares too
+    assert drift.exit_code == 0 and "2 tenant(s) compared" in drift.stdout, drift.output
+
+
+def test_schema_mode_drift_compares_each_tenant_schema_with_the_template(
+    tmp_path: Path, pg_url: str
+) -> None:
+    root = tmp_path / "p"
+    root.mkdir()
+    (root / "dbfleet.toml").write_text(
+        f'[project]\nname = "s"\n\n[environments.prod]\nurl = "{pg_url}"\n\n'
+        '[environments.prod.fleet]\nmode = "schema"\ntemplate = "template"\n\n'
+        "[environments.prod.fleet.registry]\n"
+        'tenants = [{ id = "acme" }, { id = "globex" }, { id = "Initech Ltd" }]\n',
+        encoding="utf-8",
+    )
+    (root / "migrations").mkdir()
+    (root / "migrations" / "V1__billing.sql").write_text(
+        "CREATE TYPE ${tenant_schema}.state AS ENUM ('open', 'paid');\n"
+        "CREATE TABLE ${tenant_schema}.customers (id serial PRIMARY KEY, name text);\n"
+        "CREATE TABLE ${tenant_schema}.invoices (id serial PRIMARY KEY,\n"
+        "  customer integer REFERENCES ${tenant_schema}.customers (id),\n"
+        "  state ${tenant_schema}.state NOT NULL DEFAULT 'open', amount integer);\n"
+        "CREATE INDEX invoices_customer ON ${tenant_schema}.invoices (customer);\n"
+        "CREATE VIEW ${tenant_schema}.open_invoices AS\n"
+        "  SELECT id, amount FROM ${tenant_schema}.invoices WHERE state = 'open';\n"
+        "CREATE FUNCTION ${tenant_schema}.total() RETURNS bigint LANGUAGE sql\n"
+        "  AS 'SELECT sum(amount) FROM ${tenant_schema}.invoices';\n"
+    )
+    assert cli(root, "fleet", "migrate", "--env", "prod").exit_code == 0
+    same = cli(root, "fleet", "drift", "--env", "prod")
+    assert same.exit_code == 0, same.output
+    assert "3 tenant(s) compared with the template" in same.stdout and "0 differ" in same.stdout
+    query(pg_url, "ALTER TABLE globex.invoices ADD COLUMN hotfix text")
+    result = cli(root, "fleet", "drift", "--env", "prod")
+    assert result.exit_code == 2, result.output
+    assert "globex: differs from the template" in result.stdout
+    assert "acme: differs" not in result.stdout and "Initech Ltd: differs" not in result.stdout
+    assert "-- to bring globex back to the template" in result.stdout
+    assert "ALTER TABLE globex.invoices DROP COLUMN hotfix" in result.stdout
+    assert "1 differ" in result.stdout
+    data = json.loads(cli(root, "fleet", "drift", "--env", "prod", "--json").stdout)
+    by_id = {t["tenant"]: t for t in data["tenants"]}
+    assert by_id["acme"]["fingerprint"] == by_id["Initech Ltd"]["fingerprint"]
+    assert by_id["acme"]["fingerprint"] == data["template_fingerprint"]
+    assert not by_id["globex"]["matches"]
 
 
 def test_mariadb_tenants_roll_out_and_verify(tmp_path: Path, mysql_tenants: list[str]) -> None:
@@ -290,6 +336,39 @@ def test_mariadb_tenants_roll_out_and_verify(tmp_path: Path, mysql_tenants: list
         assert [r[0] for r in history(url)] == ["1", "2"]
     assert cli(root, "fleet", "verify", "--env", "prod").exit_code == 0
     assert cli(root, "fleet", "drift", "--env", "prod").exit_code == 0
+
+
+def test_a_half_applied_mariadb_migration_is_repaired_then_retried(
+    tmp_path: Path, mysql_tenants: list[str]
+) -> None:
+    """MariaDB DDL commits as it goes: a failed V2 leaves a failed history row that
+    `fleet repair` removes, so `fleet retry --failed` can run V2 again once the data is fixed."""
+    migrations = {
+        "V1__a.sql": "CREATE TABLE a (id int);\n",
+        "V2__b.sql": "CREATE TABLE IF NOT EXISTS b (id int);\nALTER TABLE a ADD UNIQUE KEY a_id (id);\n",
+    }
+    root = project_for(tmp_path, mysql_tenants, migrations, fleet="max_failures = 1")
+    assert cli(root, "fleet", "migrate", "--env", "prod", "--target", "1").exit_code == 0
+    bad = mysql_tenants[1]  # t001
+    query(bad, "INSERT INTO a VALUES (7), (7)")
+    result = cli(root, "fleet", "migrate", "--env", "prod")
+    assert result.exit_code == 1 and "FAILED  t001" in result.stderr
+    assert history(bad) == [("1", "SQL", True), ("2", "SQL", False)]
+    assert "b" in {r[0] for r in query(bad, "SHOW TABLES")}  # the DDL before the failure stayed
+    query(bad, "DELETE FROM a")
+    refused = cli(root, "fleet", "retry", "--failed", "--env", "prod")
+    assert refused.exit_code == 1 and "FAILED  t001" in refused.stderr  # the failed row blocks
+    repaired = cli(root, "fleet", "repair", "--env", "prod")
+    assert repaired.exit_code == 0, repaired.output
+    assert "t001: removed the failed entry of V2__b.sql" in repaired.stderr
+    assert "repaired 1 database(s): 1 changed, 0 unchanged, 0 failed" in repaired.stderr
+    assert history(bad) == [("1", "SQL", True)]
+    retry = cli(root, "fleet", "retry", "--failed", "--env", "prod")
+    assert retry.exit_code == 0, retry.output
+    assert history(bad) == [("1", "SQL", True), ("2", "SQL", True)]
+    assert cli(root, "fleet", "verify", "--env", "prod").exit_code == 0
+    again = cli(root, "fleet", "repair", "--env", "prod")
+    assert again.exit_code == 0 and "nothing to repair" in again.stderr
 
 
 def test_a_mariadb_tenant_over_its_timeout_is_stopped_mid_statement(

@@ -237,6 +237,44 @@ def test_drift_finds_the_tenant_changed_by_hand(tmp_path: Path) -> None:
     assert "1 differ" in result.stdout
 
 
+def test_fleet_repair_fixes_the_chosen_tenants_and_records_the_run(tmp_path: Path) -> None:
+    root = fleet_project(tmp_path, 3)
+    assert cli(root, "fleet", "migrate", "--env", "prod").exit_code == 0
+    nothing = cli(root, "fleet", "repair", "--env", "prod")
+    assert nothing.exit_code == 0 and "nothing to repair" in nothing.stderr
+    # a failed row left behind by hand, and an edited file: what `dbfleet repair` fixes
+    with sqlite3.connect(root / "db" / "t001.db") as conn:
+        conn.execute("UPDATE dbfleet_schema_history SET success = 0 WHERE version = '2'")
+    v1 = root / "migrations" / "V1__accounts.sql"
+    v1.write_text(v1.read_text() + "-- reviewed\n")
+    result = cli(root, "fleet", "repair", "--env", "prod", "--tenant", "t001", "--template")
+    assert result.exit_code == 0, result.output
+    assert "t001: removed the failed entry of V2__plans.sql" in result.stderr
+    assert "(template): realigned the checksum and description of V1__accounts.sql" in (
+        result.stderr
+    )
+    assert "repaired 2 database(s): 2 changed, 0 unchanged, 0 failed" in result.stderr
+    assert [r[0] for r in history(tenant_url(root, "t001"))] == ["1", None]
+    with sqlite3.connect(root / ".dbfleet" / "state.db") as conn:
+        runs = conn.execute(
+            "SELECT r.result, t.target, t.result FROM runs r JOIN run_targets t "
+            "ON t.run_id = r.id WHERE r.command = 'fleet repair' ORDER BY t.target"
+        ).fetchall()
+    assert runs == [("ok", "(template)", "repaired"), ("ok", "t001", "repaired")]
+    (root / "db" / "t002.db").unlink()
+    (root / "db" / "t002.db").mkdir()  # a database that cannot be opened
+    broken = cli(root, "fleet", "repair", "--env", "prod", "--tenant", "t002", "--json")
+    assert broken.exit_code == 1
+    [row] = json.loads(broken.stdout)["databases"]
+    assert row["tenant"] == "t002" and row["error"]
+    unknown = cli(root, "fleet", "repair", "--env", "prod", "--tenant", "nope")
+    assert unknown.exit_code == 1 and "Traceback" not in unknown.output
+    assert [line for line in unknown.stderr.splitlines() if line.strip()] == [
+        "error: --tenant: no enabled tenant with id 'nope' "
+        "(`dbfleet fleet status` lists the tenants; --template repairs the template)"
+    ]
+
+
 def test_sigkill_mid_rollout_then_resume_migrates_every_tenant_exactly_once(
     tmp_path: Path,
 ) -> None:

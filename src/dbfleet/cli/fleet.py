@@ -449,6 +449,99 @@ def _continue(ctx: typer.Context, env: str | None, failed_only: bool, log_format
     _conclude(report, display)
 
 
+# --- repair ---------------------------------------------------------------------------------------
+
+
+@fleet_app.command("repair")
+def repair(
+    ctx: typer.Context,
+    env: EnvOption = None,
+    tenant: TenantOption = None,
+    template: Annotated[bool, typer.Option("--template", help="Repair the template too.")] = False,
+    failed: Annotated[
+        bool,
+        typer.Option("--failed", help="The databases whose last ledger result is failed."),
+    ] = False,
+    json: JsonOption = False,
+) -> None:
+    """`dbfleet repair` on the chosen tenants (default: the failed ones and a failed template):
+    drop failed history rows, realign checksums, mark missing files; exit 1 if any fails."""
+    from dbfleet.fleet.registry import load_registry
+    from dbfleet.fleet.repair import check_ids, choose, repair_fleet
+    from dbfleet.fleet.rollout import template_tenant
+    from dbfleet.state import open_store
+
+    project, environment, settings = _load(ctx, env)
+    registry = load_registry(settings)
+    ids = list(tenant or ())
+    check_ids(ids, registry.tenants)
+    with open_store(project) as store:
+        ledger = store.latest_per_tenant(environment.name)
+        chosen = choose(
+            template_tenant(settings),
+            registry.tenants,
+            ledger,
+            ids=ids,
+            failed=failed,
+            include_template=template,
+        )
+        if not chosen:
+            if json:
+                emit_json({"environment": environment.name, "databases": []})
+            else:
+                info("no failed tenant in the ledger: nothing to repair")
+            return
+        run = store.start_run(
+            "fleet repair", environment=environment.name, target=f"{len(chosen)} database(s)"
+        )
+        started = time.perf_counter()
+        results = repair_fleet(project, environment, chosen, settings.concurrency)
+        broken = [r for r in results if r.error]
+        store.finish_run(
+            run,
+            "failed" if broken else "ok",
+            duration_ms=round((time.perf_counter() - started) * 1000),
+            error=f"{len(broken)} database(s) failed" if broken else None,
+            targets=[
+                {
+                    "target": r.tenant,
+                    "result": "failed" if r.error else ("repaired" if r.changes else "unchanged"),
+                    "duration_ms": r.duration_ms,
+                    "error": r.error,
+                }
+                for r in results
+            ],
+        )
+    if json:
+        emit_json(
+            {
+                "environment": environment.name,
+                "databases": [
+                    {"tenant": r.tenant, "changes": list(r.changes), "error": r.error}
+                    for r in results
+                ],
+            }
+        )
+    else:
+        for r in results:
+            if r.error:
+                info(f"  FAILED  {r.tenant}: {r.error}")
+            elif r.changes:
+                for change in r.changes:
+                    info(f"  {r.tenant}: {change}")
+            else:
+                info(f"  {r.tenant}: nothing to repair")
+        changed = sum(1 for r in results if r.changes)
+        info(
+            f"repaired {len(results)} database(s): {changed} changed, "
+            f"{len(results) - changed - len(broken)} unchanged, {len(broken)} failed"
+        )
+        if not broken and changed:
+            info("next: fix the cause, then `dbfleet fleet retry --failed`")
+    if broken:
+        raise typer.Exit(1)
+
+
 # --- status and verify ----------------------------------------------------------------------------
 
 
@@ -702,7 +795,7 @@ def drift(ctx: typer.Context, env: EnvOption = None, json: JsonOption = False) -
 
     _project, environment, settings = _load(ctx, env)
     registry = load_registry(settings)
-    report = compare_fleet(settings, registry.tenants)
+    report = compare_fleet(settings, registry.tenants, history_table=environment.history_table)
     if json:
         emit_json(
             {

@@ -1,6 +1,13 @@
 """`fleet drift`: a catalog fingerprint per tenant against the template's; a diff for mismatches.
 
-The detailed diff is a unified diff of the rendered DDL until the diff engine lands.
+Database mode: each tenant database's whole model against the template database's; the
+detail is a unified diff of the rendered DDL.
+
+Schema mode (PostgreSQL): each tenant's schema against the template's schema. Each database
+is inspected once, then narrowed to one schema, which is renamed to a neutral name
+(`dbfleet.schema.rename`) so identical tenants fingerprint alike; the history table is left
+out. The detail for a mismatch is the diff engine's SQL that brings the tenant's schema back
+to the template's (the template renamed to the tenant's schema).
 """
 
 from __future__ import annotations
@@ -45,12 +52,19 @@ def fingerprint(model: Model) -> str:
     return hashlib.sha256(to_json(model).encode()).hexdigest()
 
 
-def compare_fleet(settings: FleetSettings, tenants: Sequence[Tenant]) -> FleetDrift:
+def _failure(exc: Exception) -> str:
+    message = exc.message if isinstance(exc, DbfleetError) else f"{type(exc).__name__}: {exc}"
+    return redact(message)
+
+
+def compare_fleet(
+    settings: FleetSettings,
+    tenants: Sequence[Tenant],
+    *,
+    history_table: str = "dbfleet_schema_history",
+) -> FleetDrift:
     if settings.mode == "schema":
-        raise DbfleetError(
-            "fleet drift compares tenant databases; schema-mode fleets are not supported yet",
-            hint="compare a tenant's schema with `dbfleet inspect` meanwhile",
-        )
+        return compare_schemas(settings, tenants, history_table)
     template = _model(Tenant(TEMPLATE, settings.template_url))
     template_print = fingerprint(template)
 
@@ -58,10 +72,7 @@ def compare_fleet(settings: FleetSettings, tenants: Sequence[Tenant]) -> FleetDr
         try:
             model = _model(tenant)
         except Exception as exc:
-            message = (
-                exc.message if isinstance(exc, DbfleetError) else f"{type(exc).__name__}: {exc}"
-            )
-            return TenantDrift(tenant.id, None, False, error=redact(message))
+            return TenantDrift(tenant.id, None, False, error=_failure(exc))
         found = fingerprint(model)
         if found == template_print:
             return TenantDrift(tenant.id, found, True)
@@ -85,3 +96,99 @@ def compare_fleet(settings: FleetSettings, tenants: Sequence[Tenant]) -> FleetDr
     with ThreadPoolExecutor(max_workers=settings.concurrency) as pool:
         results = tuple(pool.map(one, tenants))
     return FleetDrift(template_print, results)
+
+
+# --- schema mode ---------------------------------------------------------------------------------
+
+NEUTRAL = "tenant_schema"  # the name every compared schema gets before fingerprinting
+
+
+@dataclass(frozen=True)
+class _Database:
+    """One inspected database: its whole model and its default schema (or why not)."""
+
+    model: Model | None
+    default_schema: str | None
+    error: str | None = None
+
+
+def _inspect_database(tenant: Tenant) -> _Database:
+    from dbfleet.engines import connect, inspect
+
+    try:
+        with connect(tenant.url, create=False) as conn:
+            return _Database(inspect(conn), conn.default_schema())
+    except Exception as exc:
+        return _Database(None, None, _failure(exc))
+
+
+def schema_of(database: Model, schema: str, history_table: str) -> Model:
+    """One schema of an inspected database, without dbfleet's history table."""
+    from dbfleet.schema.select import select
+
+    return select(database, schemas=(schema,), hide=((schema, history_table),))
+
+
+def compare_schemas(
+    settings: FleetSettings, tenants: Sequence[Tenant], history_table: str
+) -> FleetDrift:
+    """Each tenant's schema against the template's schema (see the module's notes)."""
+    from dbfleet.schema.rename import rename_schema
+
+    template = Tenant(TEMPLATE, settings.template_url, schema=settings.template_schema)
+    everyone = [template, *tenants]
+    firsts: dict[str, Tenant] = {}
+    for t in everyone:
+        firsts.setdefault(t.url.full, t)
+    with ThreadPoolExecutor(max_workers=settings.concurrency) as pool:
+        databases = dict(zip(firsts, pool.map(_inspect_database, firsts.values()), strict=True))
+
+    def schema_name(t: Tenant) -> str | None:
+        return t.schema or databases[t.url.full].default_schema
+
+    def narrowed(t: Tenant) -> Model:
+        database = databases[t.url.full]
+        name = schema_name(t)
+        if database.model is None or name is None:
+            raise DbfleetError(f"cannot inspect {t.url.display}: {database.error}")
+        if all(s.name != name for s in database.model.schemas):
+            raise DbfleetError(f"schema {name} does not exist in {t.url.display}")
+        return schema_of(database.model, name, history_table)
+
+    template_model = narrowed(template)  # the template unreadable: the command's error
+    template_name = schema_name(template)
+    assert template_name is not None
+    template_print = fingerprint(rename_schema(template_model, template_name, NEUTRAL))
+
+    def one(tenant: Tenant) -> TenantDrift:
+        try:
+            model = narrowed(tenant)
+        except Exception as exc:
+            return TenantDrift(tenant.id, None, False, error=_failure(exc))
+        name = schema_name(tenant)
+        assert name is not None
+        found = fingerprint(rename_schema(model, name, NEUTRAL))
+        if found == template_print:
+            return TenantDrift(tenant.id, found, True)
+        return TenantDrift(
+            tenant.id,
+            found,
+            False,
+            _detail(model, rename_schema(template_model, template_name, name), tenant.id),
+        )
+
+    return FleetDrift(template_print, tuple(one(t) for t in tenants))
+
+
+def _detail(tenant_model: Model, template_model: Model, tenant: str) -> str:
+    """The SQL that turns the tenant's schema into the template's, or why there is none."""
+    from dbfleet.diff import diff
+    from dbfleet.diff.script import render_sql
+
+    try:
+        changes = diff(tenant_model, template_model)
+    except DbfleetError as exc:
+        return f"(no detail: {exc.message})"
+    if not changes:
+        return "(the models differ in attributes the diff does not show)"
+    return render_sql(changes, title=f"to bring {tenant} back to the template")
