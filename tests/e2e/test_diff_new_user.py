@@ -159,7 +159,7 @@ def test_online_generate_puts_concurrently_in_a_migration_of_its_own(tmp_path: P
         tmp_path / "shop",
         pg_url,
         {"V1__start.sql": V1[engine]},
-        extra=scratch_setting(engine, pg_url) + "\n[diff]\nonline = true\nlock_timeout = \"2s\"\n",
+        extra=scratch_setting(engine, pg_url) + '\n[diff]\nonline = true\nlock_timeout = "2s"\n',
     )
     assert cli_process(project, "migrate").exit_code == 0
     (project / "schema").mkdir()
