@@ -7,7 +7,7 @@ from collections import Counter
 from dataclasses import asdict, is_dataclass
 from typing import Any
 
-from dbfleet.diff.change import HAZARDS, Change, Diff
+from dbfleet.diff.change import Change, Diff
 
 _SEVERITY_RANK = {"high": 0, "medium": 1, "low": 2}
 
@@ -98,7 +98,3 @@ def render_markdown(d: Diff, title: str = "Schema changes") -> str:
     out += ["", "<details><summary>SQL</summary>", "", "```sql", render_sql(d).rstrip(), "```"]
     out += ["", "</details>", ""]
     return "\n".join(out)
-
-
-def known_hazard_codes() -> list[str]:
-    return sorted(HAZARDS)

@@ -403,13 +403,13 @@ class Planner:
                 self._recreate_type(a, b)
 
     def _create_type(self, t: UserType) -> None:
-        steps = [t.definition + ";", *r.comment_sql(r.type_target(t), t.comment)]
-        steps += [
-            f"ALTER DOMAIN {r.qualified(t.schema, t.name)} ADD {c};"
-            for c in attr(t.attrs, "unvalidated", ())
-        ]
         self.add(
-            "create", "type", f"{t.schema}.{t.name}", type_key(t.schema, t.name), steps, after=t
+            "create",
+            "type",
+            f"{t.schema}.{t.name}",
+            type_key(t.schema, t.name),
+            self._type_statements(t),
+            after=t,
         )
 
     def _recreate_type(self, a: UserType, b: UserType) -> None:
