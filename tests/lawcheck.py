@@ -10,20 +10,11 @@ from dbfleet.diff import Diff, Options, diff
 from dbfleet.engines import connect, inspect
 from dbfleet.schema.model import Model
 
-SPLIT = {
-    "postgresql": "dbfleet.engines.postgres.split",
-    "sqlite": "dbfleet.engines.sqlite.split",
-    "mysql": "dbfleet.engines.mysql.split",
-}
-
 
 def run_script(url: str, sql: str) -> None:
     """Run every statement of `sql` on `url`, one at a time."""
-    from importlib import import_module
-
-    split = import_module(SPLIT[parse_url(url).engine]).split
     with connect(parse_url(url)) as conn:
-        for statement in split(sql):
+        for statement in conn.dialect.split(sql):
             conn.execute(statement.text)
 
 

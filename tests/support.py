@@ -43,6 +43,15 @@ def write_project(
     return root
 
 
+def scratch_setting(url: str) -> str:
+    """The `scratch_url = ...` line for a project on `url`'s server (none needed for SQLite)."""
+    parsed = parse_url(url)
+    if parsed.engine == "sqlite":
+        return ""
+    server = parsed.with_database("postgres" if parsed.engine == "postgresql" else "mysql")
+    return f'scratch_url = "{server.full}"\n'
+
+
 def cli(project: Path, *args: str, env: dict[str, str] | None = None) -> Result:
     """Run `dbfleet -C project ARGS` in this process, capturing what a user would see."""
     from dbfleet.cli import main

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import cli_process, query, write_project
+from tests.support import cli_process, query, scratch_setting, write_project
 
 V1 = {
     "sqlite": """
@@ -62,15 +62,6 @@ def engine_of(url: str) -> str:
     return parse_url(url).engine
 
 
-def scratch_setting(engine: str, url: str) -> str:
-    if engine == "sqlite":
-        return ""
-    from dbfleet.dburl import parse_url
-
-    server = parse_url(url).with_database("postgres" if engine == "postgresql" else "mysql")
-    return f'scratch_url = "{server.full}"\n'
-
-
 @pytest.mark.smoke
 def test_generate_migrate_diff_and_undo_walkthrough(tmp_path: Path, db_url: str) -> None:
     engine = engine_of(db_url)
@@ -78,7 +69,7 @@ def test_generate_migrate_diff_and_undo_walkthrough(tmp_path: Path, db_url: str)
         tmp_path / "shop",
         db_url,
         {"V1__start.sql": V1[engine]},
-        extra=scratch_setting(engine, db_url),
+        extra=scratch_setting(db_url),
     )
     assert cli_process(project, "migrate").exit_code == 0
     query(db_url, "INSERT INTO customers (id, name) VALUES (1, 'ann')")
@@ -159,7 +150,7 @@ def test_online_generate_puts_concurrently_in_a_migration_of_its_own(tmp_path: P
         tmp_path / "shop",
         pg_url,
         {"V1__start.sql": V1[engine]},
-        extra=scratch_setting(engine, pg_url) + '\n[diff]\nonline = true\nlock_timeout = "2s"\n',
+        extra=scratch_setting(pg_url) + '\n[diff]\nonline = true\nlock_timeout = "2s"\n',
     )
     assert cli_process(project, "migrate").exit_code == 0
     (project / "schema").mkdir()

@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from dbfleet.dburl import parse_url
 from tests.lawcheck import run_script
-from tests.support import cli, query, write_project
+from tests.support import cli, query, scratch_setting, write_project
 
 MIGRATIONS = {
     "V1__customers.sql": "CREATE TABLE customers (id INTEGER PRIMARY KEY, name VARCHAR(100));\n",
@@ -16,12 +15,7 @@ MIGRATIONS = {
 
 
 def project_for(tmp_path: Path, url: str) -> Path:
-    engine = parse_url(url).engine
-    extra = ""
-    if engine != "sqlite":
-        server = parse_url(url).with_database("postgres" if engine == "postgresql" else "mysql")
-        extra = f'scratch_url = "{server.full}"\n'
-    return write_project(tmp_path / "p", url, MIGRATIONS, extra=extra)
+    return write_project(tmp_path / "p", url, MIGRATIONS, extra=scratch_setting(url))
 
 
 def test_drift_is_found_explained_and_fixed(tmp_path, db_url):

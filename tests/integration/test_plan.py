@@ -6,8 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from dbfleet.dburl import parse_url
-from tests.support import cli, history, query, tables, write_project
+from tests.support import cli, history, query, scratch_setting, tables, write_project
 
 MIGRATIONS = {
     "V1__customers.sql": "CREATE TABLE customers (id INTEGER PRIMARY KEY, name VARCHAR(100));\n",
@@ -17,12 +16,7 @@ MIGRATIONS = {
 
 
 def project_for(tmp_path: Path, url: str) -> Path:
-    engine = parse_url(url).engine
-    extra = ""
-    if engine != "sqlite":
-        server = parse_url(url).with_database("postgres" if engine == "postgresql" else "mysql")
-        extra = f'scratch_url = "{server.full}"\n'
-    return write_project(tmp_path / "p", url, MIGRATIONS, extra=extra)
+    return write_project(tmp_path / "p", url, MIGRATIONS, extra=scratch_setting(url))
 
 
 def test_plan_then_apply_runs_exactly_the_plan(tmp_path, db_url):

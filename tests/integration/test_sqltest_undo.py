@@ -92,7 +92,6 @@ def test_a_migration_that_fails_on_the_way_up_is_reported_not_raised(tmp_path, s
 
 
 def test_a_wrong_undo_script_comes_with_the_statements_it_lacks(tmp_path, db_url, request):
-    pytest.importorskip("dbfleet.diff", reason="the diff engine lands on main separately")
     wrong = {**UNDO, "U3__audit.sql": "ALTER TABLE accounts DROP COLUMN closed_on;\n"}
     project = make_project(tmp_path / "p", db_url, request, {}, migrations=wrong)
     result = cli(project, "test", "--undo-check")

@@ -99,7 +99,6 @@ def test_bad_settings_are_one_clear_error(tmp_path, extra, message):
 
 
 def test_sqlfluff_style_findings_join_the_report_with_the_projects_own_settings(tmp_path):
-    pytest.importorskip("sqlfluff")
     (tmp_path / ".sqlfluff").write_text("[sqlfluff]\nmax_line_length = 40\n")
     files = {"V1__a.sql": "CREATE TABLE a (id bigint PRIMARY KEY, note text, other text);\n"}
     result = lint_project(tmp_path, files, extra="[lint]\nsqlfluff = true\n")

@@ -171,23 +171,18 @@ def diff(
 def verify_diff(project: Project, before: Model, after: Model, forward: Diff) -> None:
     """Apply `forward` to a scratch copy of `before`; fail unless the result is `after`."""
     from dbfleet.diff import diff as compute
-    from dbfleet.engines import connect, inspect, render
-    from dbfleet.schema.scratch import scratch_database
-    from dbfleet.schema.select import select
+    from dbfleet.engines import dialect_for
+    from dbfleet.schema.scratch import ReplayFailed, replayed
 
-    splitter = _splitter(before.engine)
-    with scratch_database(project, before.engine) as url, connect(url) as conn:
-        for statement in splitter(render(before)):
-            conn.execute(statement.text)
-        for index, statement in enumerate(splitter("\n".join(forward.statements())), 1):
-            try:
-                conn.execute(statement.text)
-            except DbfleetError as exc:
-                raise DbfleetError(
-                    f"--verify: statement {index} of the script fails on a copy of FROM: {exc}",
-                    hint="this is a dbfleet bug; please report it with both schemas",
-                ) from None
-        result = select(inspect(conn))
+    # Cut as a migration file would be (MariaDB routines come wrapped in DELIMITER).
+    script = dialect_for(before.engine).split("\n".join(forward.statements()))
+    try:
+        result = replayed(project, before, [s.text for s in script])
+    except ReplayFailed as exc:
+        raise DbfleetError(
+            f"--verify: statement {exc.index} of the script fails on a copy of FROM: {exc}",
+            hint="this is a dbfleet bug; please report it with both schemas",
+        ) from None
     left = compute(result, after)
     if left:
         raise DbfleetError(
@@ -195,13 +190,6 @@ def verify_diff(project: Project, before: Model, after: Model, forward: Diff) ->
             hint="this is a dbfleet bug; please report it with both schemas",
         )
     info("verified: the script turns a copy of FROM into TO")
-
-
-def _splitter(engine: str):  # type: ignore[no-untyped-def]
-    from importlib import import_module
-
-    package = {"postgresql": "postgres", "sqlite": "sqlite", "mysql": "mysql"}[engine]
-    return import_module(f"dbfleet.engines.{package}.split").split
 
 
 # --- generate ----------------------------------------------------------------------------------

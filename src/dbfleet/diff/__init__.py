@@ -26,10 +26,7 @@ def diff(a: Model, b: Model, options: Options | None = None) -> Diff:
             f"cannot compare a {a.engine} schema with a {b.engine} schema",
             hint="both sources must be of the same engine",
         )
-    try:
-        engine = import_module(_ALTER[a.engine])
-    except ModuleNotFoundError:
-        raise DbfleetError(f"diff is not available for {a.engine} yet") from None
+    engine = import_module(_ALTER[a.engine])
     changes, before, after = engine.plan(a, b, options)
     ordered = order_changes(changes, before, after)
     prologue = tuple(engine.prologue(options)) if ordered else ()

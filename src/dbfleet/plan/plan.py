@@ -111,26 +111,15 @@ def _replayed(project: Project, env: Environment, live: Model, statements: list[
 
     Only the statements: the dry-run script also writes the history table, which it names
     the target's way (on MariaDB with the target's database), and must never reach it."""
-    from importlib import import_module
+    from dbfleet.schema.scratch import ReplayFailed, replayed
 
-    from dbfleet.engines import connect, inspect, render
-    from dbfleet.schema.scratch import scratch_database
-    from dbfleet.schema.select import select
-
-    package = {"postgresql": "postgres", "sqlite": "sqlite", "mysql": "mysql"}[live.engine]
-    split = import_module(f"dbfleet.engines.{package}.split").split
-    with scratch_database(project, live.engine) as url, connect(url) as conn:
-        for statement in split(render(live)):
-            conn.execute(statement.text)
-        for sql in statements:
-            try:
-                conn.execute(sql)
-            except DbfleetError as exc:
-                raise DbfleetError(
-                    f"the pending migrations fail on a copy of {env.name}'s schema: {exc.message}",
-                    hint="fix the migration (dbfleet lint and dbfleet test help), then plan again",
-                ) from None
-        return select(inspect(conn))
+    try:
+        return replayed(project, live, statements)
+    except ReplayFailed as exc:
+        raise DbfleetError(
+            f"the pending migrations fail on a copy of {env.name}'s schema: {exc.message}",
+            hint="fix the migration (dbfleet lint and dbfleet test help), then plan again",
+        ) from None
 
 
 def load_plan(text: str, source: str) -> dict[str, Any]:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import os
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 from dbfleet.config import Project
 from dbfleet.dburl import DatabaseUrl, parse_url
 from dbfleet.engines import connect
 from dbfleet.errors import DbfleetError
+from dbfleet.schema.model import Model
 
 PREFIX = "dbfleet_scratch_"
 
@@ -63,3 +64,28 @@ def scratch_database(project: Project, engine: str | None = None) -> Iterator[Da
     finally:
         with connect(server) as admin:
             admin.execute(admin.dialect.drop_database(name))
+
+
+class ReplayFailed(DbfleetError):
+    """Statement `index` (1-based) of a replay failed on the scratch copy."""
+
+    def __init__(self, index: int, cause: DbfleetError) -> None:
+        super().__init__(cause.message, hint=cause.hint)
+        self.index = index
+
+
+def replayed(project: Project, model: Model, statements: Sequence[str]) -> Model:
+    """`model` created on a scratch database, then each of `statements` run there, and the
+    result inspected as `diff` sees schemas (no owners or privileges)."""
+    from dbfleet.engines import inspect, render
+    from dbfleet.schema.select import select
+
+    with scratch_database(project, model.engine) as url, connect(url) as conn:
+        for statement in conn.dialect.split(render(model)):
+            conn.execute(statement.text)
+        for index, sql in enumerate(statements, 1):
+            try:
+                conn.execute(sql)
+            except DbfleetError as exc:
+                raise ReplayFailed(index, exc) from None
+        return select(inspect(conn))

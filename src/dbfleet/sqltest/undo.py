@@ -300,11 +300,8 @@ def _compare(expected: Model, actual: Model, labels: tuple[str, str], fix: str) 
 
 def _fixing_statements(actual: Model, expected: Model) -> list[str]:
     """The diff engine's statements from `actual` to `expected` (none when it cannot tell)."""
-    try:
-        # The diff engine (dbfleet.diff) lands separately; until then the DDL diff says it all.
-        from dbfleet.diff import diff  # type: ignore[import-not-found, unused-ignore]
-    except ImportError:
-        return []
+    from dbfleet.diff import diff
+
     try:
         changes = diff(actual, expected)
     except DbfleetError:
