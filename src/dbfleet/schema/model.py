@@ -9,8 +9,8 @@ pg_get_viewdef, SHOW CREATE, sqlite_master.sql), so equal schemas compare equal.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol, TypeVar
 
 # Per-engine attributes: sorted (key, value) pairs, so objects stay hashable and comparable.
 Attrs = tuple[tuple[str, Any], ...]
@@ -23,6 +23,22 @@ def attrs(**values: Any) -> Attrs:
 
 def attr(obj_attrs: Attrs, key: str, default: Any = None) -> Any:
     return next((v for k, v in obj_attrs if k == key), default)
+
+
+class HasAttrs(Protocol):
+    """Any model object with per-engine attrs."""
+
+    @property
+    def attrs(self) -> Attrs: ...
+
+
+_T = TypeVar("_T", bound=HasAttrs)
+
+
+def without_attrs(obj: _T, *keys: str) -> _T:
+    """`obj` (a model object) without the attrs `keys`: to compare it ignoring derived ones."""
+    kept = tuple((k, v) for k, v in obj.attrs if k not in keys)
+    return replace(obj, attrs=kept)  # type: ignore[type-var]
 
 
 @dataclass(frozen=True)

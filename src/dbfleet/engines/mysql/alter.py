@@ -14,7 +14,16 @@ from dataclasses import replace
 from dbfleet.diff.change import Change, Hazard, Options, Step
 from dbfleet.engines.mysql import render as r
 from dbfleet.errors import DbfleetError
-from dbfleet.schema.model import Column, Constraint, Event, Model, Routine, Table, attr
+from dbfleet.schema.model import (
+    Column,
+    Constraint,
+    Event,
+    Model,
+    Routine,
+    Table,
+    attr,
+    without_attrs,
+)
 
 q = r.q
 Graph = dict[str, set[str]]
@@ -407,7 +416,9 @@ class Planner:
             )
         for k in sorted(new.keys()):
             before = old.get(k)
-            if before is not None and _strip(before) == _strip(new[k]):
+            if before is not None and without_attrs(before, "depends_on") == without_attrs(
+                new[k], "depends_on"
+            ):
                 continue
             sql = r.view_sql(new[k]).replace("CREATE ", "CREATE OR REPLACE ", 1)
             self.add(
@@ -456,11 +467,6 @@ class Planner:
                     [r.program_sql(new[k].definition)],
                     after=new[k],
                 )
-
-
-def _strip(obj: object) -> object:
-    values = getattr(obj, "attrs", ())
-    return replace(obj, attrs=tuple((k, v) for k, v in values if k != "depends_on"))  # type: ignore[type-var]
 
 
 def _predecessor(order: list[str], key: str) -> str | None:

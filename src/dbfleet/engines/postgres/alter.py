@@ -17,6 +17,7 @@ from dbfleet.schema.model import (
     Column,
     Constraint,
     Extension,
+    HasAttrs,
     Index,
     Model,
     Policy,
@@ -29,25 +30,16 @@ from dbfleet.schema.model import (
     UserType,
     View,
     attr,
+    without_attrs,
 )
 
 q = r.q
 Graph = dict[str, set[str]]
 
-# Attributes derived from the catalog's dependency graph, not part of an object's definition.
-_DERIVED = {"depends_on"}
 
-
-def _same(a: object, b: object) -> bool:
-    """Equal, ignoring derived attributes (dependencies) and sub-objects compared separately."""
-    return a == b or _strip(a) == _strip(b)
-
-
-def _strip(obj: object) -> object:
-    values = getattr(obj, "attrs", None)
-    if values is None:
-        return obj
-    return replace(obj, attrs=tuple((k, v) for k, v in values if k not in _DERIVED))  # type: ignore[type-var]
+def _same(a: HasAttrs, b: HasAttrs) -> bool:
+    """Equal, ignoring the dependencies the catalog derives (not part of a definition)."""
+    return a == b or without_attrs(a, "depends_on") == without_attrs(b, "depends_on")
 
 
 # --- keys and the dependency graph ---------------------------------------------------------------
@@ -1069,9 +1061,8 @@ class Planner:
             self._add_column(b, new[c])
         for c in sorted(old.keys() & new.keys()):
             ckey = _sub(key, "col", c)
-            if ckey in self.handled_columns or _without_inherited(old[c]) == _without_inherited(
-                new[c]
-            ):
+            unchanged = without_attrs(old[c], "inherited") == without_attrs(new[c], "inherited")
+            if ckey in self.handled_columns or unchanged:
                 continue
             self._alter_column(b, old[c], new[c])
         # Inherited columns: only their local defaults and NOT NULL are theirs.
@@ -1948,10 +1939,6 @@ def _parents_of(t: Table) -> list[str]:
         out.append(relation_key(*parent))
     out += ["rel:" + r._unquote(p) for p in attr(t.attrs, "inherits", ())]
     return out
-
-
-def _without_inherited(c: Column) -> Column:
-    return replace(c, attrs=tuple((k, v) for k, v in c.attrs if k != "inherited"))
 
 
 def _uses_type(column_type: str, t: UserType) -> bool:

@@ -17,7 +17,7 @@ from dbfleet.diff.change import Change, Hazard, Options, Step
 from dbfleet.engines.sqlite import render as r
 from dbfleet.engines.sqlite.inspect import fold, tokens
 from dbfleet.errors import DbfleetError
-from dbfleet.schema.model import Index, Model, Table, Trigger, View, attr
+from dbfleet.schema.model import Index, Model, Table, Trigger, View, attr, without_attrs
 
 q = r.q
 Graph = dict[str, set[str]]
@@ -160,7 +160,7 @@ class Planner:
                 after=b,
                 runs_after=(_table_key(a.name),),
             )
-            renamed_a = replace(a, name=b.name, attrs=_renamed_sql(a, b.name))
+            renamed_a = replace(without_attrs(a, "sql"), name=b.name)  # its CREATE text is stale
             self._alter_table(renamed_a, b, after=(f"{_table_key(b.name)}#renamed",))
         for name in sorted(old.keys() & new.keys()):
             self._alter_table(old[name], new[name])
@@ -373,11 +373,6 @@ class Planner:
         self.add("create", "view", v.name, _view_key(v.name), [r.view_sql(v)], after=v)
         for tr in v.triggers:
             self._create_trigger(v, tr)
-
-
-def _renamed_sql(table: Table, name: str) -> tuple[tuple[str, object], ...]:
-    """Attributes of a renamed table: its stored CREATE text no longer applies."""
-    return tuple((k, v) for k, v in table.attrs if k != "sql")
 
 
 def plan(a: Model, b: Model, options: Options) -> tuple[list[Change], Graph, Graph]:
