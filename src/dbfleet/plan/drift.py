@@ -25,6 +25,9 @@ class Difference:
     expected: object | None
     actual: object | None
 
+    def to_data(self) -> dict[str, str]:
+        return {"object": self.name, "kind": self.kind, "what": self.what}
+
 
 @dataclass(frozen=True)
 class DriftReport:

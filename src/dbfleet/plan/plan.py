@@ -91,9 +91,7 @@ def make_plan(project: Project, env: Environment, *, check_drift: bool = True) -
     drift: tuple[dict[str, str], ...] = ()
     if check_drift:
         report = detect_drift(project, env)
-        drift = tuple(
-            {"object": d.name, "kind": d.kind, "what": d.what} for d in report.differences()
-        )
+        drift = tuple(d.to_data() for d in report.differences())
     return Plan(
         environment=env.name,
         target=env.url.display,
