@@ -47,9 +47,7 @@ def drift(
                 "environment": environment.name,
                 "version": report.version,
                 "drifted": report.drifted,
-                "differences": [
-                    {"object": d.name, "kind": d.kind, "what": d.what} for d in report.differences()
-                ],
+                "differences": [d.to_data() for d in report.differences()],
                 "fix": to_data(report.fix),
             }
         )
