@@ -104,8 +104,15 @@ def expected_schema(project: Project, env: Environment, version: str | None) -> 
             return select(inspect(conn), hide=[(None, env.history_table)])
 
 
-def detect_drift(project: Project, env: Environment, options: Options | None = None) -> DriftReport:
-    """Compare `env`'s live schema with the one its applied migrations produce."""
+def detect_drift(
+    project: Project,
+    env: Environment,
+    options: Options | None = None,
+    *,
+    actual: Model | None = None,
+) -> DriftReport:
+    """Compare `env`'s live schema (`actual`, when the caller has inspected it already) with
+    the one its applied migrations produce."""
     from dbfleet.migrate.commands import status
     from dbfleet.migrate.state import State
 
@@ -125,7 +132,8 @@ def detect_drift(project: Project, env: Environment, options: Options | None = N
             hint="fix it and run `dbfleet repair`, then check drift again",
         )
     head = str(state.head) if state.head is not None else None
-    actual = live_schema(project, env)
+    if actual is None:
+        actual = live_schema(project, env)
     expected = expected_schema(project, env, head)
     options = options or Options()
     return DriftReport(

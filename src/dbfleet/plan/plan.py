@@ -90,7 +90,7 @@ def make_plan(project: Project, env: Environment, *, check_drift: bool = True) -
     after = _replayed(project, env, live, dry.statements) if dry.units else live
     drift: tuple[dict[str, str], ...] = ()
     if check_drift:
-        report = detect_drift(project, env)
+        report = detect_drift(project, env, actual=live)  # inspected once, for both
         drift = tuple(d.to_data() for d in report.differences())
     return Plan(
         environment=env.name,
