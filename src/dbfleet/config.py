@@ -35,6 +35,13 @@ class Environment:
     history_schema: str | None
     history_table: str
     fleet: Mapping[str, Any] | None = None  # [environments.NAME.fleet], validated, unresolved
+    # Release policy (checked by `apply` and the pipeline's approval gate): how many approvals
+    # of the exact plan it needs, whether its author may approve it, and which environment its
+    # migrations must have reached first.
+    requires_approval: bool = False
+    approvals: int = 1
+    approver_not_author: bool = False
+    promote_from: str | None = None
 
 
 @dataclass(frozen=True)
@@ -62,6 +69,9 @@ class Project:
     lock_timeout_seconds: float = 5.0  # [diff] lock_timeout, the online prologue's
     state_url: str | None = None
     partitions: tuple[Mapping[str, Any], ...] = ()
+    pipeline: Mapping[str, Any] = field(
+        default_factory=dict
+    )  # [pipeline], read by dbfleet.pipeline
 
     @property
     def source(self) -> str:
@@ -145,6 +155,10 @@ class Project:
             history_schema=history_schema or None,
             history_table=history_table,
             fleet=table.get("fleet"),
+            requires_approval=table.get("requires_approval", False),
+            approvals=table.get("approvals", 1),
+            approver_not_author=table.get("approver_not_author", False),
+            promote_from=table.get("promote_from"),
         )
 
     def _anchored(self, url: DatabaseUrl) -> DatabaseUrl:
@@ -386,6 +400,10 @@ ENVIRONMENT_KEYS: dict[str, Check] = {
     "placeholders": _placeholder_table,
     "history_table": _identifier,
     "history_schema": _string,
+    "requires_approval": _boolean,
+    "approvals": _positive_int,
+    "approver_not_author": _boolean,
+    "promote_from": _string,
 }
 
 
@@ -443,10 +461,12 @@ def _project_from(data: dict[str, Any], config_file: Path) -> Project:
     name = str(config_file)
     values: dict[str, dict[str, Any]] = {}
     for section, content in data.items():
-        if section in ("placeholders", "environments", "partitions"):
+        if section in ("placeholders", "environments", "partitions", "pipeline"):
             continue
         if section not in SECTIONS:
-            raise _unknown(name, section, [*SECTIONS, "placeholders", "environments", "partitions"])
+            raise _unknown(
+                name, section, [*SECTIONS, "placeholders", "environments", "partitions", "pipeline"]
+            )
         if not isinstance(content, dict):
             raise ConfigError(f"{name}: '{section}' must be a table ([{section}])")
         values[section] = {}
@@ -475,6 +495,22 @@ def _project_from(data: dict[str, Any], config_file: Path) -> Project:
                 )
             checked_envs[env_name][key] = ENVIRONMENT_KEYS[key](value, f"{where}.{key}")
     partitions = _partitions(data.get("partitions", []), name)
+    pipeline = data.get("pipeline", {})
+    if not isinstance(pipeline, dict):
+        raise ConfigError(f"{name}: 'pipeline' must be a table ([pipeline])")
+    for env_name, table in checked_envs.items():
+        source_env = table.get("promote_from")
+        if source_env is not None and source_env not in checked_envs:
+            raise ConfigError(
+                f"{name}: environments.{env_name}.promote_from names '{source_env}', "
+                "which is not defined",
+                hint=f"defined environments: {', '.join(sorted(checked_envs))}",
+            )
+        if source_env == env_name:
+            raise ConfigError(
+                f"{name}: environments.{env_name}.promote_from cannot name itself",
+                hint="name the environment its migrations must reach first, e.g. staging",
+            )
     project = values.get("project", {})
     migrations = values.get("migrations", {})
     default_env = project.get("default_environment")
@@ -514,6 +550,7 @@ def _project_from(data: dict[str, Any], config_file: Path) -> Project:
         lock_timeout_seconds=values.get("diff", {}).get("lock_timeout", 5.0),
         state_url=project.get("state_url"),
         partitions=partitions,
+        pipeline=pipeline,
     )
 
 
