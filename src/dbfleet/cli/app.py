@@ -79,6 +79,8 @@ COMMAND_MODULES = {
     "drift": "drift",
     "plan": "plan",
     "apply": "plan",
+    "approve": "approve",
+    "approvals": "approve",
     "lint": "lint",
     "test": "sqltest",
     "fleet": "fleet",

@@ -250,6 +250,12 @@ def migrate(
     from dbfleet.migrate.commands import migrate as run_migrate
 
     project, environment = _load(ctx, env, url)
+    if environment.requires_approval and not dry_run:
+        raise DbfleetError(
+            f"{environment.name} runs approved plans only (requires_approval = true)",
+            hint=f"dbfleet plan --env {environment.name} -o plan.json, have it approved "
+            "(dbfleet approve), then dbfleet apply --plan plan.json",
+        )
     progress = _Progress(quiet=json or dry_run)
     started = time.perf_counter()
     try:
@@ -270,7 +276,9 @@ def migrate(
     finally:
         progress.close()
     if not dry_run:
-        _record(project, environment, "migrate", started, len(result.applied))
+        _record(
+            project, environment, "migrate", started, len(result.applied), migrations=result.units
+        )
     if not dry_run and not json:
         elapsed = round((time.perf_counter() - started) * 1000)
         result.messages.append(
@@ -289,6 +297,7 @@ def _record(
     applied: int,
     *,
     error: str | None = None,
+    migrations: list[tuple[str, str]] | None = None,
 ) -> None:
     """Record a run that changed something (or failed) in the state store (`dbfleet history`).
 
@@ -310,6 +319,7 @@ def _record(
                 "failed" if error else "ok",
                 duration_ms=round((time.perf_counter() - started) * 1000),
                 error=error,
+                migrations=migrations or (),
             )
     except DbfleetError as exc:
         info(f"warning: the run was not recorded in the state store: {exc}")
@@ -397,6 +407,12 @@ def undo(
     from dbfleet.migrate.commands import undo as run_undo
 
     project, environment = _load(ctx, env, url)
+    if environment.requires_approval and not dry_run:
+        raise DbfleetError(
+            f"{environment.name} runs approved plans only (requires_approval = true)",
+            hint=f"dbfleet plan --env {environment.name} -o plan.json, have it approved "
+            "(dbfleet approve), then dbfleet apply --plan plan.json",
+        )
     progress = _Progress(quiet=json or dry_run)
     started = time.perf_counter()
     try:

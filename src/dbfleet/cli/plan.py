@@ -13,6 +13,7 @@ from dbfleet.cli.output import emit_json, emit_text, info
 from dbfleet.errors import DbfleetError
 
 if TYPE_CHECKING:
+    from dbfleet.config import Project
     from dbfleet.plan.plan import Plan
 
 
@@ -47,6 +48,7 @@ def plan(
     project = load_project(globals_.config, start=globals_.project_dir)
     environment = project.environment(env)
     made = make_plan(project, environment, check_drift=not no_drift)
+    _remember(project, made)
     if output is not None:
         import json
 
@@ -65,6 +67,20 @@ def plan(
         emit_text(_text(made))
     if detailed_exitcode and made.migrations:
         raise typer.Exit(2)
+
+
+def _remember(project: Project, made: Plan) -> None:
+    """Record the plan in the state store, so that `dbfleet approve HASH` knows it; a store
+    that cannot be written is a warning (the plan itself is still right)."""
+    if not made.migrations:
+        return  # nothing to approve
+    from dbfleet.state.store import open_store
+
+    try:
+        with open_store(project) as store:
+            store.record_plan(made.hash, made.environment, made.target, made.migrations)
+    except DbfleetError as exc:
+        info(f"warning: the plan was not recorded in the state store: {exc}")
 
 
 def _text(made: Plan) -> str:
@@ -125,6 +141,7 @@ def apply(
     """Run exactly what a plan says, if the target and the files are still as planned."""
     from dbfleet.config import load_project
     from dbfleet.migrate.commands import migrate
+    from dbfleet.plan.approvals import judge
     from dbfleet.plan.plan import fingerprint, load_plan
     from dbfleet.state.store import open_store
 
@@ -160,6 +177,8 @@ def apply(
         return
     started = time.perf_counter()
     with open_store(project) as store:
+        store.record_plan(str(data["hash"]), environment.name, environment.url.display, expected)
+        judge(project, environment, str(data["hash"]), expected, store).raise_unless_ok()
         run_id = store.start_run(
             "apply",
             environment=environment.name,
@@ -176,7 +195,12 @@ def apply(
                 error=str(exc),
             )
             raise
-        store.finish_run(run_id, "ok", duration_ms=int((time.perf_counter() - started) * 1000))
+        store.finish_run(
+            run_id,
+            "ok",
+            duration_ms=int((time.perf_counter() - started) * 1000),
+            migrations=result.units,
+        )
     info(
         f"applied plan {data['hash'][:12]} to {environment.name}: "
         f"{len(result.applied)} migration(s)"

@@ -36,15 +36,44 @@ def now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+# Who triggered a CI job, in the variables each CI system sets (after DBFLEET_ACTOR).
+CI_ACTOR_VARIABLES = (
+    "GITHUB_ACTOR",  # GitHub Actions
+    "GITLAB_USER_LOGIN",  # GitLab CI
+    "BITBUCKET_STEP_TRIGGERER_UUID",  # Bitbucket Pipelines
+    "BUILD_REQUESTEDFOREMAIL",  # Azure Pipelines
+)
+
+
 def actor() -> str:
-    """Who is running dbfleet: DBFLEET_ACTOR (set it on CI), else the OS user."""
-    found = os.environ.get("DBFLEET_ACTOR")
-    if found:
-        return found
+    """Who is running dbfleet: DBFLEET_ACTOR, the CI system's actor, the git user, the OS user."""
+    for variable in ("DBFLEET_ACTOR", *CI_ACTOR_VARIABLES):
+        found = os.environ.get(variable, "").strip()
+        if found:
+            return found
+    git_user = _git_user()
+    if git_user:
+        return git_user
     try:
         return getpass.getuser()
     except Exception:  # no user name in the environment (some containers)
         return str(os.getuid())
+
+
+def _git_user() -> str | None:
+    """git's user.email (else user.name), as configured where dbfleet runs; None without git."""
+    import subprocess
+
+    for key in ("user.email", "user.name"):
+        try:
+            found = subprocess.run(
+                ["git", "config", "--get", key], capture_output=True, text=True, timeout=5
+            ).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            return None
+        if found:
+            return found
+    return None
 
 
 def new_id() -> str:
@@ -103,6 +132,64 @@ class Approval:
     approver: str
     approved_at: str
     comment: str | None
+    digest: str | None = None
+    revoked_at: str | None = None
+    revoked_by: str | None = None
+
+    def expected_digest(self) -> str:
+        """The digest dbfleet wrote with this row: an HMAC over what the approval says, keyed
+        with DBFLEET_APPROVAL_KEY when set (a CI secret), so a row inserted or edited by hand
+        does not count."""
+        import hashlib
+        import hmac
+
+        key = os.environ.get("DBFLEET_APPROVAL_KEY", "dbfleet approval").encode("utf-8")
+        said = "\n".join(
+            [self.plan_hash, self.environment, self.approver, self.approved_at, self.comment or ""]
+        )
+        return hmac.new(key, said.encode("utf-8"), hashlib.sha256).hexdigest()
+
+    @property
+    def genuine(self) -> bool:
+        import hmac
+
+        return self.digest is not None and hmac.compare_digest(self.digest, self.expected_digest())
+
+
+@dataclass(frozen=True)
+class PlanRecord:
+    hash: str
+    environment: str
+    planned_by: str
+    planned_at: str
+    target: str | None
+    migrations: str  # JSON: [[script, checksum], ...]
+
+
+@dataclass(frozen=True)
+class PipelineRun:
+    id: str
+    actor: str
+    started_at: str
+    finished_at: str | None
+    status: str  # running, ok, failed, waiting (for approval), interrupted
+    from_stage: str | None
+    to_stage: str | None
+    stopped_at: str | None
+    message: str | None
+
+
+@dataclass(frozen=True)
+class PipelineStep:
+    run_id: str
+    stage: str
+    step: str
+    status: str  # running, ok, failed, waiting, skipped
+    started_at: str | None
+    finished_at: str | None
+    duration_ms: int | None
+    exit_code: int | None
+    log_tail: str | None
 
 
 def store_url(project: Project) -> DatabaseUrl:
@@ -266,8 +353,10 @@ class StateStore:
         duration_ms: int | None = None,
         error: str | None = None,
         targets: Sequence[Mapping[str, str | int | None]] = (),
+        migrations: Sequence[tuple[str, str]] = (),
     ) -> None:
-        """Close a run and record its per-target results, all in one transaction."""
+        """Close a run and record its per-target results and the (script, checksum) of each
+        migration it applied, all in one transaction."""
         statements = [
             self._update(
                 "runs",
@@ -281,14 +370,58 @@ class StateStore:
             )
         ]
         statements += [self._insert("run_targets", {"run_id": run_id, **t}) for t in targets]
+        statements += [
+            self._insert(
+                "run_migrations",
+                {"run_id": run_id, "position": n, "script": script, "checksum": checksum},
+            )
+            for n, (script, checksum) in enumerate(migrations)
+        ]
         self.write(statements)
 
-    def runs(self, *, environment: str | None = None, limit: int = 20) -> list[Run]:
-        where = f" WHERE environment = {self._literal(environment)}" if environment else ""
+    def runs(
+        self,
+        *,
+        environment: str | None = None,
+        limit: int = 20,
+        command: str | None = None,
+        result: str | None = None,
+        since: str | None = None,
+    ) -> list[Run]:
+        """The newest runs first; `command` matches a command or its group ("fleet" matches
+        "fleet migrate"), `since` is an ISO-8601 time or date."""
+        conditions = []
+        if environment:
+            conditions.append(f"environment = {self._literal(environment)}")
+        if command:
+            conditions.append(
+                f"(command = {self._literal(command)} "
+                f"OR command LIKE {self._literal(command.replace('%', '') + ' %')})"
+            )
+        if result:
+            conditions.append(f"result = {self._literal(result)}")
+        if since:
+            conditions.append(f"started_at >= {self._literal(since)}")
+        where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
         rows = self.conn.records(
             f"SELECT * FROM runs{where} ORDER BY started_at DESC, id LIMIT {int(limit)}"
         )
         return [Run(**_fields(Run, r)) for r in rows]
+
+    def applied_in(self, environment: str, units: Sequence[tuple[str, str]]) -> set[str]:
+        """Which of `units` (script, checksum) a successful run recorded applying to
+        `environment`."""
+        if not units:
+            return set()
+        scripts = ", ".join(self._literal(script) for script, _ in units)
+        rows = self.conn.records(
+            "SELECT DISTINCT m.script, m.checksum FROM run_migrations m "
+            "JOIN runs r ON r.id = m.run_id "
+            f"WHERE r.environment = {self._literal(environment)} AND r.result = 'ok' "
+            f"AND m.script IN ({scripts})"
+        )
+        found = {(r["script"], r["checksum"]) for r in rows}
+        return {script for script, checksum in units if (script, checksum) in found}
 
     def run_targets(self, run_id: str) -> list[dict[str, Any]]:
         return self.conn.records(
@@ -300,16 +433,149 @@ class StateStore:
     def approve(
         self, plan_hash: str, environment: str, *, approver: str | None = None, comment: str = ""
     ) -> Approval:
-        approval = Approval(new_id(), plan_hash, environment, approver or actor(), now(), comment)
+        # Stored as written (redacted), so the digest must be over the redacted text.
+        who, said = redact(approver or actor()), redact(comment)
+        draft = Approval(new_id(), plan_hash, environment, who, now(), said)
+        approval = Approval(**{**vars(draft), "digest": draft.expected_digest()})
         self.write([self._insert("approvals", vars(approval))])
         return approval
 
-    def approvals(self, plan_hash: str) -> list[Approval]:
+    def approvals(
+        self, plan_hash: str | None = None, *, environment: str | None = None, limit: int = 100
+    ) -> list[Approval]:
+        """Approvals of one plan (oldest first), or the latest of an environment or of all."""
+        if plan_hash is not None:
+            where, order = f"plan_hash = {self._literal(plan_hash)}", "approved_at, id"
+        else:
+            where, order = "1 = 1", "approved_at DESC, id"
+        if environment is not None:
+            where += f" AND environment = {self._literal(environment)}"
         rows = self.conn.records(
-            f"SELECT * FROM approvals WHERE plan_hash = {self._literal(plan_hash)} "
-            "ORDER BY approved_at"
+            f"SELECT * FROM approvals WHERE {where} ORDER BY {order} LIMIT {int(limit)}"
         )
         return [Approval(**_fields(Approval, r)) for r in rows]
+
+    def revoke(self, plan_hash: str, environment: str, approver: str) -> int:
+        """Revoke `approver`'s standing approvals of a plan; how many there were."""
+        standing = [
+            a
+            for a in self.approvals(plan_hash, environment=environment)
+            if a.approver == approver and a.revoked_at is None
+        ]
+        self.write(
+            [
+                self._update(
+                    "approvals", {"revoked_at": now(), "revoked_by": actor()}, {"id": a.id}
+                )
+                for a in standing
+            ]
+        )
+        return len(standing)
+
+    # --- plans ------------------------------------------------------------------------------
+
+    def record_plan(
+        self, plan_hash: str, environment: str, target: str, migrations: Sequence[tuple[str, str]]
+    ) -> PlanRecord:
+        """Remember a plan (the first time it is made; planning it again changes nothing)."""
+        import json
+
+        known = self.plan(plan_hash)
+        if known is not None:
+            return known
+        record = PlanRecord(
+            plan_hash,
+            environment,
+            actor(),
+            now(),
+            target,
+            json.dumps([list(m) for m in migrations]),
+        )
+        self.write([self._insert("plans", vars(record))])
+        return record
+
+    def plan(self, plan_hash: str) -> PlanRecord | None:
+        rows = self.conn.records(f"SELECT * FROM plans WHERE hash = {self._literal(plan_hash)}")
+        return PlanRecord(**_fields(PlanRecord, rows[0])) if rows else None
+
+    def plans_like(self, prefix: str) -> list[PlanRecord]:
+        """Plans whose hash starts with `prefix` (as a user types the short hash)."""
+        clean = "".join(c for c in prefix.lower() if c in "0123456789abcdef")
+        rows = self.conn.records(
+            f"SELECT * FROM plans WHERE hash LIKE {self._literal(clean + '%')} ORDER BY hash"
+        )
+        return [PlanRecord(**_fields(PlanRecord, r)) for r in rows]
+
+    # --- pipeline runs ----------------------------------------------------------------------
+
+    def start_pipeline(self, from_stage: str | None, to_stage: str | None) -> PipelineRun:
+        run = PipelineRun(
+            new_id(), actor(), now(), None, "running", from_stage, to_stage, None, None
+        )
+        self.write([self._insert("pipeline_runs", vars(run))])
+        return run
+
+    def finish_pipeline(
+        self, run_id: str, status: str, *, stopped_at: str | None = None, message: str | None = None
+    ) -> None:
+        values = {"finished_at": now(), "status": status, "stopped_at": stopped_at}
+        self.write([self._update("pipeline_runs", {**values, "message": message}, {"id": run_id})])
+
+    def step_started(self, run_id: str, stage: str, step: str) -> None:
+        self.write(
+            [
+                self._insert(
+                    "pipeline_steps",
+                    {
+                        "run_id": run_id,
+                        "stage": stage,
+                        "step": step,
+                        "status": "running",
+                        "started_at": now(),
+                    },
+                )
+            ]
+        )
+
+    def step_finished(
+        self,
+        run_id: str,
+        stage: str,
+        step: str,
+        status: str,
+        *,
+        duration_ms: int | None,
+        exit_code: int | None,
+        log_tail: str | None,
+    ) -> None:
+        self.write(
+            [
+                self._update(
+                    "pipeline_steps",
+                    {
+                        "status": status,
+                        "finished_at": now(),
+                        "duration_ms": duration_ms,
+                        "exit_code": exit_code,
+                        "log_tail": log_tail,
+                    },
+                    {"run_id": run_id, "stage": stage, "step": step},
+                )
+            ]
+        )
+
+    def pipeline_runs(self, *, limit: int = 10) -> list[PipelineRun]:
+        rows = self.conn.records(
+            f"SELECT * FROM pipeline_runs ORDER BY started_at DESC, id LIMIT {int(limit)}"
+        )
+        return [PipelineRun(**_fields(PipelineRun, r)) for r in rows]
+
+    def pipeline_steps(self, run_id: str) -> list[PipelineStep]:
+        rows = self.conn.records(
+            f"SELECT * FROM pipeline_steps WHERE run_id = {self._literal(run_id)} "
+            "ORDER BY started_at, stage, step"
+        )
+        return [PipelineStep(**_fields(PipelineStep, r)) for r in rows]
 
     # --- fleet ledger -----------------------------------------------------------------------
 
