@@ -80,6 +80,7 @@ COMMAND_MODULES = {
     "plan": "plan",
     "apply": "plan",
     "lint": "lint",
+    "check": "check",
     "test": "sqltest",
     "fleet": "fleet",
     "maintain": "fleet",
