@@ -82,6 +82,7 @@ COMMAND_MODULES = {
     "approve": "approve",
     "approvals": "approve",
     "lint": "lint",
+    "check": "check",
     "test": "sqltest",
     "fleet": "fleet",
     "maintain": "fleet",
