@@ -118,3 +118,26 @@ def test_plan_html_is_one_self_contained_page(tmp_path, sqlite_url):
     assert html.startswith("<!doctype html>") and "<style>" in html
     assert "V2__orders.sql" in html and "Hazards" in html and "hotfix" in html
     assert 'style="color' in html  # the SQL is highlighted with inline styles
+
+
+def test_plan_lints_the_pending_migrations_and_keeps_what_they_do(tmp_path, db_url):
+    project = project_for(tmp_path, db_url)
+    assert cli(project, "migrate").exit_code == 0
+    (project / "migrations" / "V4__drop_name.sql").write_text(
+        "ALTER TABLE customers DROP COLUMN name;\nUPDATE orders SET customer_id = 1;\n"
+    )
+    made = json.loads(cli(project, "plan", "-f", "json").stdout)
+    lint = {(f["code"], f["file"], f["line"]) for f in made["lint"]}
+    assert ("DF102", "migrations/V4__drop_name.sql", 1) in lint  # drop-column
+    assert ("DF108", "migrations/V4__drop_name.sql", 2) in lint  # update-without-where
+    assert all(f["file"].endswith("V4__drop_name.sql") for f in made["lint"])  # pending only
+    codes = {h["code"] for c in made["changes"]["changes"] for h in c["hazards"]}
+    assert "data_loss" in codes
+    # How the diff engine would rebuild the table (SQLite) is not what the migration runs.
+    assert not codes & {"table_rewrite", "rebuild", "access_exclusive_lock"}
+    text = cli(project, "plan").stdout
+    assert "lint: " in text and "DF102" in text
+    md = cli(project, "plan", "-f", "md").stdout
+    assert "| error | `DF102` drop-column |" in md
+    quiet = json.loads(cli(project, "plan", "-f", "json", "--no-lint").stdout)
+    assert quiet["lint"] == [] and quiet["hash"] == made["hash"]

@@ -37,6 +37,9 @@ def plan(
     no_drift: Annotated[
         bool, typer.Option("--no-drift", help="Skip the drift check (one replay less).")
     ] = False,
+    no_lint: Annotated[
+        bool, typer.Option("--no-lint", help="Skip linting the pending migrations.")
+    ] = False,
 ) -> None:
     """What `migrate` would run on a target, the schema change it makes and what it risks."""
     from dbfleet.config import load_project
@@ -47,7 +50,7 @@ def plan(
     globals_: Globals = ctx.obj
     project = load_project(globals_.config, start=globals_.project_dir)
     environment = project.environment(env)
-    made = make_plan(project, environment, check_drift=not no_drift)
+    made = make_plan(project, environment, check_drift=not no_drift, lint=not no_lint)
     _remember(project, made)
     if output is not None:
         import json
@@ -98,12 +101,23 @@ def _text(made: Plan) -> str:
             lines.append(
                 f"  hazard {hazard.code} ({hazard.severity}): {describe(change)}: {hazard.message}"
             )
+    if made.lint:
+        lines.append(f"lint: {len(made.lint)} finding(s) in the pending migrations:")
+        lines += [
+            f"  {f['file']}:{f['line']}:{f['column']} {f['severity']} {f['code']} {f['message']}"
+            for f in made.lint
+        ]
     if made.drift:
         lines.append(f"drift: {len(made.drift)} difference(s) from the applied migrations:")
         lines += [f"  {d['kind']} {d['object']}: {d['what']}" for d in made.drift]
     if made.migrations:
         lines += ["", made.sql.rstrip()]
     return "\n".join(lines)
+
+
+def _cell(text: str) -> str:
+    """Text for a Markdown table cell: a pipe would end the cell."""
+    return text.replace("|", "\\|").replace("\n", " ")
 
 
 def _markdown(made: Plan) -> str:
@@ -120,6 +134,19 @@ def _markdown(made: Plan) -> str:
     if made.drift:
         out += ["**Drift**: the target differs from its applied migrations:", ""]
         out += [f"- {d['kind']} `{d['object']}`: {d['what']}" for d in made.drift]
+        out.append("")
+    if made.lint:
+        out += [
+            f"**Lint**: {len(made.lint)} finding(s) in the pending migrations:",
+            "",
+            "| Severity | Rule | Where | Finding |",
+            "|---|---|---|---|",
+        ]
+        out += [
+            f"| {f['severity']} | `{f['code']}` {f['name']} | `{f['file']}:{f['line']}` | "
+            f"{_cell(str(f['message']))} |"
+            for f in made.lint
+        ]
         out.append("")
     if made.migrations:
         out += [f"- `{script}`" for script, _ in made.migrations]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 # Hazard codes, stable across releases (CI pipelines name them in --fail-on). The families follow
 # pg-schema-diff's hazard types, plus what a running application and other engines add.
@@ -25,6 +25,22 @@ HAZARDS: dict[str, tuple[str, str]] = {
     "rebuild": ("medium", "rebuilds the object: dependants are dropped and recreated"),
     "unsupported": ("high", "dbfleet cannot do this change safely; see the message"),
 }
+
+# Hazards of the way the diff engine would make a change (its statements, their locks; on
+# SQLite a table rebuilt where the migration may use ALTER TABLE), as opposed to what any way of
+# making it does (loses data, builds an index, breaks old code). A plan runs the migrations'
+# own statements, not the diff's: it keeps what a change does and leaves how it runs to lint.
+HOW_HAZARDS = frozenset(
+    {
+        "table_rewrite",
+        "access_exclusive_lock",
+        "share_lock",
+        "share_row_exclusive_lock",
+        "full_scan",
+        "rebuild",
+        "unsupported",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -114,3 +130,19 @@ class Diff:
 
     def statements(self) -> list[str]:
         return [*self.prologue, *(s.sql for c in self.changes for s in c.steps)] if self else []
+
+    def what_it_does(self) -> Diff:
+        """The same changes with only the hazards of what they do (none of HOW_HAZARDS)."""
+
+        def keep(hazards: tuple[Hazard, ...]) -> tuple[Hazard, ...]:
+            return tuple(h for h in hazards if h.code not in HOW_HAZARDS)
+
+        changes = tuple(
+            replace(
+                c,
+                hazards=keep(c.hazards),
+                steps=tuple(replace(step, hazards=keep(step.hazards)) for step in c.steps),
+            )
+            for c in self.changes
+        )
+        return replace(self, changes=changes)

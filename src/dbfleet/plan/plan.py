@@ -38,6 +38,8 @@ class Plan:
     statements: tuple[str, ...]  # the migrations' own statements, placeholders filled
     changes: Diff  # the schema change the migrations make
     drift: tuple[dict[str, str], ...]  # differences of the target from its applied migrations
+    # Lint findings in the pending migrations (not suppressed), with the target's table sizes.
+    lint: tuple[dict[str, Any], ...] = ()
 
     @property
     def hash(self) -> str:
@@ -64,6 +66,7 @@ class Plan:
             "statements": list(self.statements),
             "changes": to_data(self.changes),
             "drift": list(self.drift),
+            "lint": list(self.lint),
         }
 
 
@@ -79,7 +82,9 @@ def fingerprint(project: Project, env: Environment) -> tuple[Fingerprint, Model]
     return Fingerprint(head, schema_hash), live
 
 
-def make_plan(project: Project, env: Environment, *, check_drift: bool = True) -> Plan:
+def make_plan(
+    project: Project, env: Environment, *, check_drift: bool = True, lint: bool = True
+) -> Plan:
     """Plan `migrate` on `env`: the SQL it would run and the schema change it makes, found by
     replaying that SQL on a scratch copy of the live schema."""
     from dbfleet.migrate.commands import migrate
@@ -92,6 +97,7 @@ def make_plan(project: Project, env: Environment, *, check_drift: bool = True) -
     if check_drift:
         report = detect_drift(project, env, actual=live)  # inspected once, for both
         drift = tuple(d.to_data() for d in report.differences())
+    findings = _lint(project, env, [script for script, _ in dry.units]) if lint else ()
     return Plan(
         environment=env.name,
         target=env.url.display,
@@ -99,8 +105,44 @@ def make_plan(project: Project, env: Environment, *, check_drift: bool = True) -
         migrations=tuple(dry.units),
         sql=(dry.sql or "") if dry.units else "",
         statements=tuple(dry.statements),
-        changes=diff(live, after),
+        # What the migrations do; how their statements lock and rewrite is lint's part.
+        changes=diff(live, after).what_it_does(),
         drift=drift,
+        lint=findings,
+    )
+
+
+def _lint(project: Project, env: Environment, scripts: list[str]) -> tuple[dict[str, Any], ...]:
+    """What `dbfleet lint --env` says about the pending migrations (and only those)."""
+    if not scripts:
+        return ()
+    from pathlib import PurePosixPath
+
+    from dbfleet.lint.run import Options
+    from dbfleet.lint.run import lint as run_lint
+
+    result = run_lint(project, Options(env=env.name))
+    pending = set(scripts)
+
+    def planned(path: str) -> bool:
+        shown = PurePosixPath(path.replace("\\", "/"))
+        return any(
+            shown.parts[-len(PurePosixPath(s).parts) :] == PurePosixPath(s).parts for s in pending
+        )
+
+    return tuple(
+        {
+            "code": f.code,
+            "name": f.name,
+            "severity": f.severity.value,
+            "message": f.message,
+            "file": f.path,
+            "line": f.line,
+            "column": f.column,
+            "help": f.help,
+        }
+        for f in result.active
+        if planned(f.path)
     )
 
 
