@@ -67,6 +67,16 @@ def test_a_target_changed_by_hand_or_an_edited_plan_is_refused(tmp_path, sqlite_
     assert changed.exit_code == 1 and "its schema changed" in changed.stderr
     assert [v for v, _, _ in history(sqlite_url)] == ["1", "2"]  # nothing ran
 
+    other = write_project(tmp_path / "other", sqlite_url, MIGRATIONS)
+    foreign = cli(other, "apply", "--plan", str(plan_file))
+    assert foreign.exit_code == 1 and "is a plan of project 'test'" not in foreign.stdout
+    (other / "dbfleet.toml").write_text(
+        (other / "dbfleet.toml").read_text().replace('name = "test"', 'name = "billing"')
+    )
+    foreign = cli(other, "apply", "--plan", str(plan_file))
+    assert foreign.exit_code == 1
+    assert "is a plan of project 'test', not of 'billing'" in foreign.stderr
+
     (tmp_path / "junk.json").write_text("not json")
     junk = cli(project, "apply", "--plan", str(tmp_path / "junk.json"))
     assert junk.exit_code == 1 and "is not a plan file" in junk.stderr

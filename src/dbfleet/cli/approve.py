@@ -161,6 +161,11 @@ def _find_plan(project: Project, store: StateStore, given: str) -> PlanRecord:
         except (OSError, UnicodeDecodeError) as exc:
             raise DbfleetError(f"--plan {given}: cannot be read ({exc})") from None
         data = load_plan(text, given)
+        if data["project"] != project.name:
+            raise DbfleetError(
+                f"--plan {given} is a plan of project {data['project']!r}, not of {project.name!r}",
+                hint="approve it in that project's folder",
+            )
         return store.record_plan(
             str(data["hash"]),
             str(data["environment"]),

@@ -179,6 +179,11 @@ def apply(
     data = load_plan(text, str(plan_file))
     globals_: Globals = ctx.obj
     project = load_project(globals_.config, start=globals_.project_dir)
+    if data["project"] != project.name:
+        raise DbfleetError(
+            f"{plan_file} is a plan of project {data['project']!r}, not of {project.name!r}",
+            hint="apply it from that project's folder, or make a plan here",
+        )
     environment = project.environment(str(data["environment"]))
     now, _ = fingerprint(project, environment)
     planned: dict[str, Any] = data["fingerprint"]

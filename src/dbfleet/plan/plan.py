@@ -14,7 +14,7 @@ from dbfleet.errors import DbfleetError
 from dbfleet.plan.drift import live_schema
 from dbfleet.schema.model import Model
 
-FORMAT = 1
+FORMAT = 2  # 2: the project's name is part of the plan and its hash
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,7 @@ class Fingerprint:
 
 @dataclass(frozen=True)
 class Plan:
+    project: str  # the project's name ([project] name, else its folder's)
     environment: str
     target: str  # the target's URL as shown (no password)
     fingerprint: Fingerprint
@@ -46,6 +47,7 @@ class Plan:
         """sha256 over what will run and the target's fingerprint: not over when the plan was
         made or who made it, so planning an unchanged target again gives the same hash."""
         return _digest(
+            self.project,
             self.environment,
             self.fingerprint.to_data(),
             [list(m) for m in self.migrations],
@@ -58,6 +60,7 @@ class Plan:
         return {
             "format": FORMAT,
             "hash": self.hash,
+            "project": self.project,
             "environment": self.environment,
             "target": self.target,
             "fingerprint": self.fingerprint.to_data(),
@@ -99,6 +102,7 @@ def make_plan(
         drift = tuple(d.to_data() for d in report.differences())
     findings = _lint(project, env, [script for script, _ in dry.units]) if lint else ()
     return Plan(
+        project=project.name,
         environment=env.name,
         target=env.url.display,
         fingerprint=prints,
@@ -174,6 +178,7 @@ def load_plan(text: str, source: str) -> dict[str, Any]:
         )
     try:
         digest = _digest(
+            data["project"],
             data["environment"],
             data["fingerprint"],
             [[m["script"], m["checksum"]] for m in data["migrations"]],
@@ -189,9 +194,12 @@ def load_plan(text: str, source: str) -> dict[str, Any]:
     return data
 
 
-def _digest(environment: Any, fingerprint: Any, migrations: Any, statements: Any) -> str:
+def _digest(
+    project: Any, environment: Any, fingerprint: Any, migrations: Any, statements: Any
+) -> str:
     core = {
         "format": FORMAT,
+        "project": project,
         "environment": environment,
         "fingerprint": fingerprint,
         "migrations": migrations,
