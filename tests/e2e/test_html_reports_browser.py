@@ -153,7 +153,7 @@ def test_plan_report_shows_hazards_drift_and_sql_in_a_browser(
     drifted = page.get_by_role("row").filter(has_text="hotfix")
     assert drifted.is_visible() and "added outside the migrations" in drifted.inner_text()
 
-    assert page.get_by_role("cell", name="V2__drop_notes.sql").is_visible()
+    assert page.get_by_role("cell", name="V2__drop_notes.sql", exact=True).is_visible()
     sql = page.locator("pre")
     assert sql.count() == 1 and sql.is_visible()
     shown = sql.inner_text()
@@ -166,6 +166,15 @@ def test_plan_report_shows_hazards_drift_and_sql_in_a_browser(
     colour = "e => getComputedStyle(e).color"
     assert keyword.evaluate(colour) != sql.evaluate(colour)
     assert sql.locator("span").count() > 20
+
+    # What the pending migration's statements risk, from lint.
+    assert page.get_by_role("heading", name="Lint").is_visible()
+    assert page.get_by_role("row").filter(has_text="DF102").is_visible()
+
+    # A screenshot, as a reviewer sees the page: a real PNG with more than a blank page in it.
+    shot = page.screenshot(full_page=True)
+    assert shot.startswith(b"\x89PNG") and len(shot) > 20_000
+    (tmp_path / "plan.png").write_bytes(shot)
 
 
 @pytest.mark.parametrize(

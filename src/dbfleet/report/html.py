@@ -83,6 +83,20 @@ def render_plan_html(plan: Plan) -> str:
                 f"<td>{escape(describe(change))}</td><td>{escape(hazard.message)}</td></tr>"
             )
         out.append(_END_TABLE)
+    if plan.lint:
+        out += [
+            "<h2>Lint</h2>",
+            _TABLE + "<tr><th>Severity</th><th>Rule</th><th>Where</th><th>Finding</th></tr>",
+        ]
+        for f in plan.lint:
+            severity = {"error": "high", "warning": "medium"}.get(str(f["severity"]), "low")
+            out.append(
+                f'<tr><td><span class="sev {severity}">{escape(str(f["severity"]))}</span></td>'
+                f"<td><code>{escape(str(f['code']))}</code> {escape(str(f['name']))}</td>"
+                f"<td><code>{escape(str(f['file']))}:{f['line']}</code></td>"
+                f"<td>{escape(str(f['message']))}</td></tr>"
+            )
+        out.append(_END_TABLE)
     out.append("<h2>Drift</h2>")
     if plan.drift:
         out.append(
