@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from dbfleet.dburl import DatabaseUrl, parse_url
 from dbfleet.errors import ConfigError
@@ -19,7 +20,8 @@ from dbfleet.secrets import register_secret
 CONFIG_NAME = "dbfleet.toml"
 DEFAULT_HISTORY_TABLE = "dbfleet_schema_history"
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
-_REFERENCE = re.compile(r"\$\$\{|\$\{(?P<kind>env|file):(?P<arg>[^}]*)\}")
+# ${env:...}, ${file:...} and any other ${kind:...}: a secret store (dbfleet.secretstores).
+_REFERENCE = re.compile(r"\$\$\{|\$\{(?P<kind>[a-z][a-z0-9-]*):(?P<arg>[^}]*)\}")
 _DURATION = re.compile(r"^\s*(?P<n>\d+(?:\.\d+)?)\s*(?P<unit>ms|s|m|h)?\s*$")
 # What precedes a reference that stands in a URL's password: "scheme://user:" (no @ or / yet).
 _PASSWORD_SLOT = re.compile(r"://[^/@]*:[^/@]*$")
@@ -168,7 +170,7 @@ class Project:
         return url.with_database(str(self.root / url.database))
 
     def resolve(self, value: str, where: str, *, secret: bool = False) -> str:
-        """Replace ${env:VAR} and ${file:PATH} in `value`; `$${` stands for a literal `${`."""
+        """Replace ${env:VAR}, ${file:PATH} and ${STORE:PATH#KEY} in `value`; `$${` is `${`."""
 
         def substitute(match: re.Match[str]) -> str:
             if match.group(0) == "$${":
@@ -184,7 +186,7 @@ class Project:
                     )
                 # As in the shell, ${VAR:-default} also replaces a variable that is set but empty.
                 result = found if found is not None and (found or ":-" not in arg) else default
-            else:
+            elif kind == "file":
                 path = (self.root / arg).resolve() if not os.path.isabs(arg) else Path(arg)
                 try:
                     result = path.read_text(encoding="utf-8").rstrip("\r\n")
@@ -197,6 +199,13 @@ class Project:
                         f"{where} uses ${{file:{arg}}}, which is not UTF-8 text",
                         hint="save it as UTF-8",
                     ) from None
+            else:  # a secret store; whatever it returns is masked in all output
+                from dbfleet.secretstores import lookup
+
+                result = lookup(kind, arg, where)
+                if secret and _PASSWORD_SLOT.search(value, 0, match.start()):
+                    # generated passwords often hold @ / # %, which would break the URL
+                    result = quote(result, safe="")
             # Only a URL's password is secret: masking its user, host or database name would
             # garble every message that mentions them.
             if secret and _PASSWORD_SLOT.search(value, 0, match.start()):
