@@ -385,7 +385,7 @@ def test_a_mariadb_tenant_over_its_timeout_is_stopped_mid_statement(
     assert result.exit_code == 1, result.output
     assert elapsed < 15, f"took {elapsed:.1f} s: the SLEEP(30) was not interrupted"
     assert "the template failed" in result.stderr
-    assert "timed out after 2 s (tenant_timeout)" in result.stderr
+    assert "timed out after 2s (at V1__slow.sql)" in result.stderr
     template = mysql_tenants[-1]
     assert "Query execution was interrupted" in result.stderr
     # MariaDB DDL is not transactional: the migration is recorded as failed, to retry later.
@@ -432,3 +432,68 @@ def test_tenants_from_an_admin_database_query(tmp_path: Path, pg_url: str) -> No
     (root / "dbfleet.toml").write_text(bad)
     failed = cli(root, "fleet", "status", "--env", "prod")
     assert failed.exit_code == 1 and "the tenant registry query on" in failed.stderr
+
+
+@pytest.mark.parametrize("pg_tenants", [3], indirect=True)
+def test_a_postgres_tenant_over_its_timeout_is_cancelled_mid_statement_then_retried(
+    tmp_path: Path, pg_tenants: list[str]
+) -> None:
+    """tenant_timeout cancels the running statement: t001's 30 s sleep ends after ~2 s, its V2
+    is rolled back, the other tenants go on, and `retry --failed` finishes it later."""
+    migrations = {
+        "V1__settings.sql": "CREATE TABLE settings (delay float);\n",
+        "V2__slow.sql": "CREATE TABLE b (id int);\n"
+        "SELECT pg_sleep(coalesce((SELECT max(delay) FROM settings), 0));\n",
+        "V3__c.sql": "CREATE TABLE c (id int);\n",
+    }
+    root = project_for(
+        tmp_path, pg_tenants, migrations, fleet='tenant_timeout = "2s"\nmax_failures = 1'
+    )
+    assert cli(root, "fleet", "migrate", "--env", "prod", "--target", "1").exit_code == 0
+    slow = pg_tenants[1]  # t001
+    query(slow, "INSERT INTO settings VALUES (30)")
+    started = time.monotonic()
+    result = cli(root, "fleet", "migrate", "--env", "prod")
+    elapsed = time.monotonic() - started
+    assert result.exit_code == 1, result.output
+    assert elapsed < 12, f"took {elapsed:.1f} s: the pg_sleep(30) was not cancelled"
+    assert "FAILED  t001" in result.stderr
+    assert "timed out after 2s (at V2__slow.sql)" in result.stderr
+    assert "2 ok, 1 failed" in result.stderr
+    assert history(slow) == [("1", "SQL", True)]  # V2 rolled back, V3 never started
+    assert query(slow, "SELECT to_regclass('b') IS NULL") == [(True,)]
+    assert query(
+        slow,
+        "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep%'"
+        " AND pid <> pg_backend_pid()",
+    ) == [(0,)]
+    for url in (pg_tenants[0], pg_tenants[2]):
+        assert [r[0] for r in history(url)] == ["1", "2", "3"]
+    status = json.loads(cli(root, "fleet", "status", "--env", "prod", "--json").stdout)
+    assert {t["tenant"]: t["version"] for t in status["tenants"]}["t001"] == "1"
+    query(slow, "DELETE FROM settings")
+    retry = cli(root, "fleet", "retry", "--failed", "--env", "prod")
+    assert retry.exit_code == 0, retry.output
+    assert [r[0] for r in history(slow)] == ["1", "2", "3"]
+
+
+@pytest.mark.parametrize("pg_tenants", [1], indirect=True)
+def test_a_postgres_tenant_with_many_quick_migrations_stops_between_them_at_its_timeout(
+    tmp_path: Path, pg_tenants: list[str]
+) -> None:
+    migrations = {
+        f"V{i}__step{i}.sql": f"CREATE TABLE s{i} (id int);\nSELECT pg_sleep(0.1);\n"
+        for i in range(1, 41)
+    }
+    root = project_for(tmp_path, pg_tenants, migrations, fleet='tenant_timeout = "1500ms"')
+    started = time.monotonic()
+    result = cli(root, "fleet", "migrate", "--env", "prod")
+    elapsed = time.monotonic() - started
+    assert result.exit_code == 1, result.output
+    assert elapsed < 4.5, f"took {elapsed:.1f} s: 40 x 0.1 s ran to the end"
+    assert "the template failed" in result.stderr
+    rows = history(pg_tenants[-1])
+    assert 3 <= len(rows) < 40 and all(ok for _, _, ok in rows), rows
+    assert [r[0] for r in rows] == [str(i) for i in range(1, len(rows) + 1)]
+    stopped_at = f"V{len(rows) + 1}__step{len(rows) + 1}.sql"
+    assert f"timed out after 1.5s (at {stopped_at})" in result.stderr

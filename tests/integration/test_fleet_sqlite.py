@@ -326,8 +326,69 @@ def test_a_tenant_over_its_timeout_is_stopped_and_failed(tmp_path: Path) -> None
     assert time.monotonic() - started < 20
     assert result.exit_code == 1
     assert "the template failed" in result.stderr
-    assert "timed out after 0.3 s (tenant_timeout)" in result.stderr
+    assert "timed out after 0.3s (at V1__slow.sql)" in result.stderr
     assert history(tenant_url(root, "template")) == []  # rolled back, nothing recorded
+
+
+def test_a_slow_tenant_times_out_the_rollout_goes_on_and_retry_finishes_it(
+    tmp_path: Path,
+) -> None:
+    """t001's migration counts to a billion (minutes): interrupted at the 1 s tenant_timeout,
+    rolled back, the failure recorded in the ledger; the others are migrated meanwhile."""
+    slow = (
+        "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c "
+        "WHERE x < (SELECT coalesce(max(n), 0) FROM settings)) SELECT count(*) FROM c;\n"
+    )
+    root = fleet_project(
+        tmp_path,
+        4,
+        fleet='tenant_timeout = "1s"\nmax_failures = 1\nconcurrency = 2',
+        migrations={
+            "V1__settings.sql": "CREATE TABLE settings (n INTEGER);\n",
+            "V2__count.sql": "CREATE TABLE b (id INTEGER);\n" + slow,
+            "V3__c.sql": "CREATE TABLE c (id INTEGER);\n",
+        },
+    )
+    assert cli(root, "fleet", "migrate", "--env", "prod", "--target", "1").exit_code == 0
+    with sqlite3.connect(root / "db" / "t001.db") as conn:
+        conn.execute("INSERT INTO settings VALUES (1000000000)")
+    started = time.monotonic()
+    result = cli(root, "fleet", "migrate", "--env", "prod")
+    assert time.monotonic() - started < 15
+    assert result.exit_code == 1, result.output
+    assert "FAILED  t001: timed out after 1s (at V2__count.sql)" in result.stderr
+    assert "3 ok, 1 failed" in result.stderr
+    assert [r[0] for r in history(tenant_url(root, "t001"))] == ["1"]  # V2 rolled back
+    for tenant in ("t000", "t002", "t003"):
+        assert [r[0] for r in history(tenant_url(root, tenant))] == ["1", "2", "3"]
+    with sqlite3.connect(root / ".dbfleet" / "state.db") as conn:
+        rows = conn.execute(
+            "SELECT status, error FROM fleet_ledger WHERE tenant = 't001' "
+            "ORDER BY rollout_id DESC LIMIT 1"
+        ).fetchall()
+    assert rows[0][0] == "failed" and rows[0][1].startswith("timed out after 1s (at V2__count")
+    with sqlite3.connect(root / "db" / "t001.db") as conn:
+        conn.execute("DELETE FROM settings")
+    retry = cli(root, "fleet", "retry", "--failed", "--env", "prod")
+    assert retry.exit_code == 0, retry.output
+    assert [r[0] for r in history(tenant_url(root, "t001"))] == ["1", "2", "3"]
+
+
+def test_many_quick_migrations_stop_between_migrations_at_the_timeout(tmp_path: Path) -> None:
+    migrations = {
+        f"V{i}__step{i}.sql": f"CREATE TABLE s{i} (id INTEGER);\n" + SLOW.format(n=150000)
+        for i in range(1, 61)
+    }
+    root = fleet_project(tmp_path, 1, fleet='tenant_timeout = "1500ms"', migrations=migrations)
+    started = time.monotonic()
+    result = cli(root, "fleet", "migrate", "--env", "prod")
+    assert time.monotonic() - started < 5, "the 60 migrations ran to the end"
+    assert result.exit_code == 1 and "the template failed" in result.stderr
+    rows = history(tenant_url(root, "template"))
+    assert 2 <= len(rows) < 60 and all(r[2] for r in rows), rows
+    assert [r[0] for r in rows] == [str(i) for i in range(1, len(rows) + 1)]
+    following = f"V{len(rows) + 1}__step{len(rows) + 1}.sql"
+    assert f"timed out after 1.5s (at {following})" in result.stderr
 
 
 def test_tenant_and_group_limit_the_rollout(tmp_path: Path) -> None:
