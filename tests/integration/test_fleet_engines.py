@@ -310,9 +310,10 @@ def test_schema_mode_drift_compares_each_tenant_schema_with_the_template(
     assert same.exit_code == 0, same.output
     assert "3 tenant(s) compared with the template" in same.stdout and "0 differ" in same.stdout
     query(pg_url, "ALTER TABLE globex.invoices ADD COLUMN hotfix text")
-    result = cli(root, "fleet", "drift", "--env", "prod")
+    result = cli(root, "fleet", "drift", "--env", "prod", "--fix-sql", "-")
     assert result.exit_code == 2, result.output
-    assert "globex: differs from the template" in result.stdout
+    assert "globex: differs from the template (1 difference)" in result.stdout
+    assert "  column globex.invoices.hotfix: only in the tenant" in result.stdout
     assert "acme: differs" not in result.stdout and "Initech Ltd: differs" not in result.stdout
     assert "-- to bring globex back to the template" in result.stdout
     assert "ALTER TABLE globex.invoices DROP COLUMN hotfix" in result.stdout
@@ -322,6 +323,10 @@ def test_schema_mode_drift_compares_each_tenant_schema_with_the_template(
     assert by_id["acme"]["fingerprint"] == by_id["Initech Ltd"]["fingerprint"]
     assert by_id["acme"]["fingerprint"] == data["template_fingerprint"]
     assert not by_id["globex"]["matches"]
+    assert by_id["globex"]["differences"] == [
+        {"kind": "column", "object": "globex.invoices.hotfix", "what": "only in the tenant"}
+    ]
+    assert "ALTER TABLE globex.invoices DROP COLUMN hotfix" in by_id["globex"]["fix_sql"]
 
 
 def test_mariadb_tenants_roll_out_and_verify(tmp_path: Path, mysql_tenants: list[str]) -> None:
@@ -497,3 +502,44 @@ def test_a_postgres_tenant_with_many_quick_migrations_stops_between_them_at_its_
     assert [r[0] for r in rows] == [str(i) for i in range(1, len(rows) + 1)]
     stopped_at = f"V{len(rows) + 1}__step{len(rows) + 1}.sql"
     assert f"timed out after 1.5s (at {stopped_at})" in result.stderr
+
+
+@pytest.mark.parametrize("pg_tenants", [3], indirect=True)
+def test_postgres_drift_names_each_difference_and_the_sql_back_to_the_template(
+    tmp_path: Path, pg_tenants: list[str]
+) -> None:
+    migrations = {
+        "V1__invoices.sql": "CREATE TABLE invoices (id serial PRIMARY KEY, customer integer,"
+        " amount integer NOT NULL);\nCREATE INDEX invoices_customer ON invoices (customer);\n",
+    }
+    root = project_for(tmp_path, pg_tenants, migrations)
+    assert cli(root, "fleet", "migrate", "--env", "prod").exit_code == 0
+    assert cli(root, "fleet", "drift", "--env", "prod").exit_code == 0
+    changed = pg_tenants[1]  # t001
+    query(changed, "ALTER TABLE invoices ADD COLUMN hotfix text")
+    query(changed, "DROP INDEX invoices_customer")
+    result = cli(root, "fleet", "drift", "--env", "prod")
+    assert result.exit_code == 2, result.output
+    assert "t001: differs from the template (2 differences)" in result.stdout
+    assert "  column public.invoices.hotfix: only in the tenant" in result.stdout
+    assert "  index public.invoices_customer: missing (the template has it)" in result.stdout
+    assert "t000: differs" not in result.stdout and "t002: differs" not in result.stdout
+    assert "3 tenant(s) compared with the template" in result.stdout
+    data = json.loads(cli(root, "fleet", "drift", "--env", "prod", "--json").stdout)
+    t001 = next(t for t in data["tenants"] if t["tenant"] == "t001")
+    assert sorted(d["object"] for d in t001["differences"]) == [
+        "public.invoices.hotfix",
+        "public.invoices_customer",
+    ]
+    assert "DROP COLUMN hotfix" in t001["fix_sql"] and "CREATE INDEX" in t001["fix_sql"]
+    folder = tmp_path / "fixes"
+    written = cli(root, "fleet", "drift", "--env", "prod", "--fix-sql", str(folder))
+    assert written.exit_code == 2 and (folder / "t001.sql").is_file()
+    from dbfleet.dburl import parse_url
+    from dbfleet.engines import connect, dialect_for
+
+    script = (folder / "t001.sql").read_text()
+    with connect(parse_url(changed)) as conn:
+        for statement in dialect_for("postgresql").split(script):
+            conn.execute(statement.text)
+    assert cli(root, "fleet", "drift", "--env", "prod").exit_code == 0

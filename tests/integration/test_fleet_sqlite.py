@@ -225,16 +225,75 @@ def test_exec_runs_a_smoke_test_on_a_sample(tmp_path: Path) -> None:
 
 
 def test_drift_finds_the_tenant_changed_by_hand(tmp_path: Path) -> None:
-    root = fleet_project(tmp_path, 4)
+    migrations = {
+        "V1__plans.sql": "CREATE TABLE plans (id INTEGER PRIMARY KEY, name TEXT);\n"
+        "CREATE INDEX plans_name ON plans (name);\n",
+    }
+    root = fleet_project(tmp_path, 4, migrations=migrations)
     assert cli(root, "fleet", "migrate", "--env", "prod").exit_code == 0
     assert cli(root, "fleet", "drift", "--env", "prod").exit_code == 0
     with sqlite3.connect(root / "db" / "t002.db") as conn:
         conn.execute("ALTER TABLE plans ADD COLUMN hotfix TEXT")
+        conn.execute("DROP INDEX plans_name")
     result = cli(root, "fleet", "drift", "--env", "prod")
     assert result.exit_code == 2
-    assert "t002: differs from the template" in result.stdout
-    assert "+" in result.stdout and "hotfix" in result.stdout
-    assert "1 differ" in result.stdout
+    assert "t002: differs from the template (1 difference)" in result.stdout
+    assert (
+        "  table plans: differs from the template (column hotfix added; index plans_name "
+        "dropped)" in result.stdout
+    )
+    assert "CREATE INDEX" not in result.stdout  # the SQL only with --fix-sql
+    assert "4 tenant(s) compared with the template" in result.stdout and "1 differ" in result.stdout
+
+    shown = cli(root, "fleet", "drift", "--env", "prod", "--fix-sql", "-")
+    assert shown.exit_code == 2 and "-- to bring t002 back to the template" in shown.stdout
+    fix = shown.stdout[shown.stdout.index("-- to bring t002") :].split("\n\n4 tenant(s)")[0]
+    data = json.loads(cli(root, "fleet", "drift", "--env", "prod", "--json").stdout)
+    assert data["differ"] == 1 and data["compared"] == 4
+    t002 = next(t for t in data["tenants"] if t["tenant"] == "t002")
+    assert t002["matches"] is False and t002["error"] is None
+    assert t002["differences"] == [
+        {
+            "kind": "table",
+            "object": "plans",
+            "what": "differs from the template (column hotfix added; index plans_name dropped)",
+        }
+    ]
+    t000 = next(t for t in data["tenants"] if t["tenant"] == "t000")
+    assert t000 == {
+        "tenant": "t000",
+        "fingerprint": data["template_fingerprint"],
+        "matches": True,
+        "error": None,
+        "differences": [],
+        "fix_sql": None,
+    }
+
+    folder = tmp_path / "fixes"
+    written = cli(root, "fleet", "drift", "--env", "prod", "--fix-sql", str(folder))
+    assert written.exit_code == 2 and "wrote 1 fix script(s)" in written.stderr
+    assert [p.name for p in folder.iterdir()] == ["t002.sql"]
+    script = (folder / "t002.sql").read_text()
+    assert script == t002["fix_sql"] and fix.strip() in script
+    with sqlite3.connect(root / "db" / "t002.db") as conn:
+        conn.executescript(script)
+    assert cli(root, "fleet", "drift", "--env", "prod").exit_code == 0
+
+
+def test_drift_of_many_tenants_details_the_first_few(tmp_path: Path) -> None:
+    root = fleet_project(tmp_path, 5)
+    assert cli(root, "fleet", "migrate", "--env", "prod").exit_code == 0
+    for tenant in ("t001", "t002", "t004"):
+        with sqlite3.connect(root / "db" / f"{tenant}.db") as conn:
+            conn.execute("CREATE TABLE scratch (id INTEGER)")
+    result = cli(root, "fleet", "drift", "--env", "prod", "--limit", "1")
+    assert result.exit_code == 2
+    assert result.stdout.count("table scratch: only in the tenant") == 1
+    for tenant in ("t001", "t002", "t004"):
+        assert f"{tenant}: differs from the template (1 difference)" in result.stdout
+    assert "details shown for the first 1 of 3 differing tenants" in result.stdout
+    bad = cli(root, "fleet", "drift", "--env", "prod", "--fix-sql", str(root / "dbfleet.toml"))
+    assert bad.exit_code == 1 and "--fix-sql" in bad.stderr and "not a folder" in bad.stderr
 
 
 def test_fleet_repair_fixes_the_chosen_tenants_and_records_the_run(tmp_path: Path) -> None:
