@@ -422,8 +422,8 @@ def test_a_slow_tenant_times_out_the_rollout_goes_on_and_retry_finishes_it(
         assert [r[0] for r in history(tenant_url(root, tenant))] == ["1", "2", "3"]
     with sqlite3.connect(root / ".dbfleet" / "state.db") as conn:
         rows = conn.execute(
-            "SELECT status, error FROM fleet_ledger WHERE tenant = 't001' "
-            "ORDER BY rollout_id DESC LIMIT 1"
+            "SELECT l.status, l.error FROM fleet_ledger l JOIN rollouts r ON r.id = l.rollout_id "
+            "WHERE l.tenant = 't001' ORDER BY r.started_at DESC LIMIT 1"
         ).fetchall()
     assert rows[0][0] == "failed" and rows[0][1].startswith("timed out after 1s (at V2__count")
     with sqlite3.connect(root / "db" / "t001.db") as conn:

@@ -50,7 +50,7 @@ def _run(tmp_path: Path, files: dict[str, str], deadline: PassesAt) -> str:
 def test_no_migration_starts_after_the_deadline(tmp_path: Path) -> None:
     files = {f"V{i}__m{i}.sql": f"CREATE TABLE t{i} (id INTEGER);\n" for i in range(1, 6)}
     message = _run(tmp_path, files, PassesAt(3))
-    assert message == "timed out (at V3__m3.sql)"
+    assert message == "timed out (at V3__m3.sql): not started"
     assert history(f"sqlite:///{tmp_path / 'db.sqlite'}") == [
         ("1", "SQL", True),
         ("2", "SQL", True),

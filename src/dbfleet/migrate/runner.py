@@ -232,7 +232,7 @@ class Runner:
                 for unit in work.units:
                     late = self._late(unit.label)
                     if late:
-                        raise MigrationFailed(late, hint=f"{unit.label} was not started")
+                        raise MigrationFailed(f"{late}: not started", hint="run it again")
                     self.observer.started(unit.label)
                     milliseconds = self._run_unit(unit, work)
                     self.observer.finished(unit.label, milliseconds)
