@@ -310,9 +310,10 @@ def test_schema_mode_drift_compares_each_tenant_schema_with_the_template(
     assert same.exit_code == 0, same.output
     assert "3 tenant(s) compared with the template" in same.stdout and "0 differ" in same.stdout
     query(pg_url, "ALTER TABLE globex.invoices ADD COLUMN hotfix text")
-    result = cli(root, "fleet", "drift", "--env", "prod")
+    result = cli(root, "fleet", "drift", "--env", "prod", "--fix-sql", "-")
     assert result.exit_code == 2, result.output
-    assert "globex: differs from the template" in result.stdout
+    assert "globex: differs from the template (1 difference)" in result.stdout
+    assert "  column globex.invoices.hotfix: only in the tenant" in result.stdout
     assert "acme: differs" not in result.stdout and "Initech Ltd: differs" not in result.stdout
     assert "-- to bring globex back to the template" in result.stdout
     assert "ALTER TABLE globex.invoices DROP COLUMN hotfix" in result.stdout
@@ -322,6 +323,10 @@ def test_schema_mode_drift_compares_each_tenant_schema_with_the_template(
     assert by_id["acme"]["fingerprint"] == by_id["Initech Ltd"]["fingerprint"]
     assert by_id["acme"]["fingerprint"] == data["template_fingerprint"]
     assert not by_id["globex"]["matches"]
+    assert by_id["globex"]["differences"] == [
+        {"kind": "column", "object": "globex.invoices.hotfix", "what": "only in the tenant"}
+    ]
+    assert "ALTER TABLE globex.invoices DROP COLUMN hotfix" in by_id["globex"]["fix_sql"]
 
 
 def test_mariadb_tenants_roll_out_and_verify(tmp_path: Path, mysql_tenants: list[str]) -> None:
@@ -385,7 +390,7 @@ def test_a_mariadb_tenant_over_its_timeout_is_stopped_mid_statement(
     assert result.exit_code == 1, result.output
     assert elapsed < 15, f"took {elapsed:.1f} s: the SLEEP(30) was not interrupted"
     assert "the template failed" in result.stderr
-    assert "timed out after 2 s (tenant_timeout)" in result.stderr
+    assert "timed out after 2s (at V1__slow.sql)" in result.stderr
     template = mysql_tenants[-1]
     assert "Query execution was interrupted" in result.stderr
     # MariaDB DDL is not transactional: the migration is recorded as failed, to retry later.
@@ -432,3 +437,109 @@ def test_tenants_from_an_admin_database_query(tmp_path: Path, pg_url: str) -> No
     (root / "dbfleet.toml").write_text(bad)
     failed = cli(root, "fleet", "status", "--env", "prod")
     assert failed.exit_code == 1 and "the tenant registry query on" in failed.stderr
+
+
+@pytest.mark.parametrize("pg_tenants", [3], indirect=True)
+def test_a_postgres_tenant_over_its_timeout_is_cancelled_mid_statement_then_retried(
+    tmp_path: Path, pg_tenants: list[str]
+) -> None:
+    """tenant_timeout cancels the running statement: t001's 30 s sleep ends after ~2 s, its V2
+    is rolled back, the other tenants go on, and `retry --failed` finishes it later."""
+    migrations = {
+        "V1__settings.sql": "CREATE TABLE settings (delay float);\n",
+        "V2__slow.sql": "CREATE TABLE b (id int);\n"
+        "SELECT pg_sleep(coalesce((SELECT max(delay) FROM settings), 0));\n",
+        "V3__c.sql": "CREATE TABLE c (id int);\n",
+    }
+    root = project_for(
+        tmp_path, pg_tenants, migrations, fleet='tenant_timeout = "2s"\nmax_failures = 1'
+    )
+    assert cli(root, "fleet", "migrate", "--env", "prod", "--target", "1").exit_code == 0
+    slow = pg_tenants[1]  # t001
+    query(slow, "INSERT INTO settings VALUES (30)")
+    started = time.monotonic()
+    result = cli(root, "fleet", "migrate", "--env", "prod")
+    elapsed = time.monotonic() - started
+    assert result.exit_code == 1, result.output
+    assert elapsed < 12, f"took {elapsed:.1f} s: the pg_sleep(30) was not cancelled"
+    assert "FAILED  t001" in result.stderr
+    assert "timed out after 2s (at V2__slow.sql)" in result.stderr
+    assert "2 ok, 1 failed" in result.stderr
+    assert history(slow) == [("1", "SQL", True)]  # V2 rolled back, V3 never started
+    assert query(slow, "SELECT to_regclass('b') IS NULL") == [(True,)]
+    assert query(
+        slow,
+        "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep%'"
+        " AND pid <> pg_backend_pid()",
+    ) == [(0,)]
+    for url in (pg_tenants[0], pg_tenants[2]):
+        assert [r[0] for r in history(url)] == ["1", "2", "3"]
+    status = json.loads(cli(root, "fleet", "status", "--env", "prod", "--json").stdout)
+    assert {t["tenant"]: t["version"] for t in status["tenants"]}["t001"] == "1"
+    query(slow, "DELETE FROM settings")
+    retry = cli(root, "fleet", "retry", "--failed", "--env", "prod")
+    assert retry.exit_code == 0, retry.output
+    assert [r[0] for r in history(slow)] == ["1", "2", "3"]
+
+
+@pytest.mark.parametrize("pg_tenants", [1], indirect=True)
+def test_a_postgres_tenant_with_many_quick_migrations_stops_between_them_at_its_timeout(
+    tmp_path: Path, pg_tenants: list[str]
+) -> None:
+    migrations = {
+        f"V{i}__step{i}.sql": f"CREATE TABLE s{i} (id int);\nSELECT pg_sleep(0.1);\n"
+        for i in range(1, 41)
+    }
+    root = project_for(tmp_path, pg_tenants, migrations, fleet='tenant_timeout = "1500ms"')
+    started = time.monotonic()
+    result = cli(root, "fleet", "migrate", "--env", "prod")
+    elapsed = time.monotonic() - started
+    assert result.exit_code == 1, result.output
+    assert elapsed < 4.5, f"took {elapsed:.1f} s: 40 x 0.1 s ran to the end"
+    assert "the template failed" in result.stderr
+    rows = history(pg_tenants[-1])
+    assert 3 <= len(rows) < 40 and all(ok for _, _, ok in rows), rows
+    assert [r[0] for r in rows] == [str(i) for i in range(1, len(rows) + 1)]
+    stopped_at = f"V{len(rows) + 1}__step{len(rows) + 1}.sql"
+    assert f"timed out after 1.5s (at {stopped_at})" in result.stderr
+
+
+@pytest.mark.parametrize("pg_tenants", [3], indirect=True)
+def test_postgres_drift_names_each_difference_and_the_sql_back_to_the_template(
+    tmp_path: Path, pg_tenants: list[str]
+) -> None:
+    migrations = {
+        "V1__invoices.sql": "CREATE TABLE invoices (id serial PRIMARY KEY, customer integer,"
+        " amount integer NOT NULL);\nCREATE INDEX invoices_customer ON invoices (customer);\n",
+    }
+    root = project_for(tmp_path, pg_tenants, migrations)
+    assert cli(root, "fleet", "migrate", "--env", "prod").exit_code == 0
+    assert cli(root, "fleet", "drift", "--env", "prod").exit_code == 0
+    changed = pg_tenants[1]  # t001
+    query(changed, "ALTER TABLE invoices ADD COLUMN hotfix text")
+    query(changed, "DROP INDEX invoices_customer")
+    result = cli(root, "fleet", "drift", "--env", "prod")
+    assert result.exit_code == 2, result.output
+    assert "t001: differs from the template (2 differences)" in result.stdout
+    assert "  column public.invoices.hotfix: only in the tenant" in result.stdout
+    assert "  index public.invoices_customer: missing (the template has it)" in result.stdout
+    assert "t000: differs" not in result.stdout and "t002: differs" not in result.stdout
+    assert "3 tenant(s) compared with the template" in result.stdout
+    data = json.loads(cli(root, "fleet", "drift", "--env", "prod", "--json").stdout)
+    t001 = next(t for t in data["tenants"] if t["tenant"] == "t001")
+    assert sorted(d["object"] for d in t001["differences"]) == [
+        "public.invoices.hotfix",
+        "public.invoices_customer",
+    ]
+    assert "DROP COLUMN hotfix" in t001["fix_sql"] and "CREATE INDEX" in t001["fix_sql"]
+    folder = tmp_path / "fixes"
+    written = cli(root, "fleet", "drift", "--env", "prod", "--fix-sql", str(folder))
+    assert written.exit_code == 2 and (folder / "t001.sql").is_file()
+    from dbfleet.dburl import parse_url
+    from dbfleet.engines import connect, dialect_for
+
+    script = (folder / "t001.sql").read_text()
+    with connect(parse_url(changed)) as conn:
+        for statement in dialect_for("postgresql").split(script):
+            conn.execute(statement.text)
+    assert cli(root, "fleet", "drift", "--env", "prod").exit_code == 0

@@ -225,16 +225,75 @@ def test_exec_runs_a_smoke_test_on_a_sample(tmp_path: Path) -> None:
 
 
 def test_drift_finds_the_tenant_changed_by_hand(tmp_path: Path) -> None:
-    root = fleet_project(tmp_path, 4)
+    migrations = {
+        "V1__plans.sql": "CREATE TABLE plans (id INTEGER PRIMARY KEY, name TEXT);\n"
+        "CREATE INDEX plans_name ON plans (name);\n",
+    }
+    root = fleet_project(tmp_path, 4, migrations=migrations)
     assert cli(root, "fleet", "migrate", "--env", "prod").exit_code == 0
     assert cli(root, "fleet", "drift", "--env", "prod").exit_code == 0
     with sqlite3.connect(root / "db" / "t002.db") as conn:
         conn.execute("ALTER TABLE plans ADD COLUMN hotfix TEXT")
+        conn.execute("DROP INDEX plans_name")
     result = cli(root, "fleet", "drift", "--env", "prod")
     assert result.exit_code == 2
-    assert "t002: differs from the template" in result.stdout
-    assert "+" in result.stdout and "hotfix" in result.stdout
-    assert "1 differ" in result.stdout
+    assert "t002: differs from the template (1 difference)" in result.stdout
+    assert (
+        "  table plans: differs from the template (column hotfix added; index plans_name "
+        "dropped)" in result.stdout
+    )
+    assert "CREATE INDEX" not in result.stdout  # the SQL only with --fix-sql
+    assert "4 tenant(s) compared with the template" in result.stdout and "1 differ" in result.stdout
+
+    shown = cli(root, "fleet", "drift", "--env", "prod", "--fix-sql", "-")
+    assert shown.exit_code == 2 and "-- to bring t002 back to the template" in shown.stdout
+    fix = shown.stdout[shown.stdout.index("-- to bring t002") :].split("\n\n4 tenant(s)")[0]
+    data = json.loads(cli(root, "fleet", "drift", "--env", "prod", "--json").stdout)
+    assert data["differ"] == 1 and data["compared"] == 4
+    t002 = next(t for t in data["tenants"] if t["tenant"] == "t002")
+    assert t002["matches"] is False and t002["error"] is None
+    assert t002["differences"] == [
+        {
+            "kind": "table",
+            "object": "plans",
+            "what": "differs from the template (column hotfix added; index plans_name dropped)",
+        }
+    ]
+    t000 = next(t for t in data["tenants"] if t["tenant"] == "t000")
+    assert t000 == {
+        "tenant": "t000",
+        "fingerprint": data["template_fingerprint"],
+        "matches": True,
+        "error": None,
+        "differences": [],
+        "fix_sql": None,
+    }
+
+    folder = tmp_path / "fixes"
+    written = cli(root, "fleet", "drift", "--env", "prod", "--fix-sql", str(folder))
+    assert written.exit_code == 2 and "wrote 1 fix script(s)" in written.stderr
+    assert [p.name for p in folder.iterdir()] == ["t002.sql"]
+    script = (folder / "t002.sql").read_text()
+    assert script == t002["fix_sql"] and fix.strip() in script
+    with sqlite3.connect(root / "db" / "t002.db") as conn:
+        conn.executescript(script)
+    assert cli(root, "fleet", "drift", "--env", "prod").exit_code == 0
+
+
+def test_drift_of_many_tenants_details_the_first_few(tmp_path: Path) -> None:
+    root = fleet_project(tmp_path, 5)
+    assert cli(root, "fleet", "migrate", "--env", "prod").exit_code == 0
+    for tenant in ("t001", "t002", "t004"):
+        with sqlite3.connect(root / "db" / f"{tenant}.db") as conn:
+            conn.execute("CREATE TABLE scratch (id INTEGER)")
+    result = cli(root, "fleet", "drift", "--env", "prod", "--limit", "1")
+    assert result.exit_code == 2
+    assert result.stdout.count("table scratch: only in the tenant") == 1
+    for tenant in ("t001", "t002", "t004"):
+        assert f"{tenant}: differs from the template (1 difference)" in result.stdout
+    assert "details shown for the first 1 of 3 differing tenants" in result.stdout
+    bad = cli(root, "fleet", "drift", "--env", "prod", "--fix-sql", str(root / "dbfleet.toml"))
+    assert bad.exit_code == 1 and "--fix-sql" in bad.stderr and "not a folder" in bad.stderr
 
 
 def test_fleet_repair_fixes_the_chosen_tenants_and_records_the_run(tmp_path: Path) -> None:
@@ -326,8 +385,69 @@ def test_a_tenant_over_its_timeout_is_stopped_and_failed(tmp_path: Path) -> None
     assert time.monotonic() - started < 20
     assert result.exit_code == 1
     assert "the template failed" in result.stderr
-    assert "timed out after 0.3 s (tenant_timeout)" in result.stderr
+    assert "timed out after 0.3s (at V1__slow.sql)" in result.stderr
     assert history(tenant_url(root, "template")) == []  # rolled back, nothing recorded
+
+
+def test_a_slow_tenant_times_out_the_rollout_goes_on_and_retry_finishes_it(
+    tmp_path: Path,
+) -> None:
+    """t001's migration counts to a billion (minutes): interrupted at the 1 s tenant_timeout,
+    rolled back, the failure recorded in the ledger; the others are migrated meanwhile."""
+    slow = (
+        "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c "
+        "WHERE x < (SELECT coalesce(max(n), 0) FROM settings)) SELECT count(*) FROM c;\n"
+    )
+    root = fleet_project(
+        tmp_path,
+        4,
+        fleet='tenant_timeout = "1s"\nmax_failures = 1\nconcurrency = 2',
+        migrations={
+            "V1__settings.sql": "CREATE TABLE settings (n INTEGER);\n",
+            "V2__count.sql": "CREATE TABLE b (id INTEGER);\n" + slow,
+            "V3__c.sql": "CREATE TABLE c (id INTEGER);\n",
+        },
+    )
+    assert cli(root, "fleet", "migrate", "--env", "prod", "--target", "1").exit_code == 0
+    with sqlite3.connect(root / "db" / "t001.db") as conn:
+        conn.execute("INSERT INTO settings VALUES (1000000000)")
+    started = time.monotonic()
+    result = cli(root, "fleet", "migrate", "--env", "prod")
+    assert time.monotonic() - started < 15
+    assert result.exit_code == 1, result.output
+    assert "FAILED  t001: timed out after 1s (at V2__count.sql)" in result.stderr
+    assert "3 ok, 1 failed" in result.stderr
+    assert [r[0] for r in history(tenant_url(root, "t001"))] == ["1"]  # V2 rolled back
+    for tenant in ("t000", "t002", "t003"):
+        assert [r[0] for r in history(tenant_url(root, tenant))] == ["1", "2", "3"]
+    with sqlite3.connect(root / ".dbfleet" / "state.db") as conn:
+        rows = conn.execute(
+            "SELECT l.status, l.error FROM fleet_ledger l JOIN rollouts r ON r.id = l.rollout_id "
+            "WHERE l.tenant = 't001' ORDER BY r.started_at DESC LIMIT 1"
+        ).fetchall()
+    assert rows[0][0] == "failed" and rows[0][1].startswith("timed out after 1s (at V2__count")
+    with sqlite3.connect(root / "db" / "t001.db") as conn:
+        conn.execute("DELETE FROM settings")
+    retry = cli(root, "fleet", "retry", "--failed", "--env", "prod")
+    assert retry.exit_code == 0, retry.output
+    assert [r[0] for r in history(tenant_url(root, "t001"))] == ["1", "2", "3"]
+
+
+def test_many_quick_migrations_stop_between_migrations_at_the_timeout(tmp_path: Path) -> None:
+    migrations = {
+        f"V{i}__step{i}.sql": f"CREATE TABLE s{i} (id INTEGER);\n" + SLOW.format(n=150000)
+        for i in range(1, 61)
+    }
+    root = fleet_project(tmp_path, 1, fleet='tenant_timeout = "1500ms"', migrations=migrations)
+    started = time.monotonic()
+    result = cli(root, "fleet", "migrate", "--env", "prod")
+    assert time.monotonic() - started < 5, "the 60 migrations ran to the end"
+    assert result.exit_code == 1 and "the template failed" in result.stderr
+    rows = history(tenant_url(root, "template"))
+    assert 2 <= len(rows) < 60 and all(r[2] for r in rows), rows
+    assert [r[0] for r in rows] == [str(i) for i in range(1, len(rows) + 1)]
+    following = f"V{len(rows) + 1}__step{len(rows) + 1}.sql"
+    assert f"timed out after 1.5s (at {following})" in result.stderr
 
 
 def test_tenant_and_group_limit_the_rollout(tmp_path: Path) -> None:

@@ -788,20 +788,45 @@ def exec_(
 
 
 @fleet_app.command("drift")
-def drift(ctx: typer.Context, env: EnvOption = None, json: JsonOption = False) -> None:
-    """Which tenants' schemas differ from the template's; exit 2 when any differ."""
+def drift(
+    ctx: typer.Context,
+    env: EnvOption = None,
+    json: JsonOption = False,
+    fix_sql: Annotated[
+        Path | None,
+        typer.Option(
+            "--fix-sql",
+            help="The SQL that brings each differing tenant back to the template: '-' shows "
+            "it in the report, a folder gets one TENANT.sql per differing tenant.",
+        ),
+    ] = None,
+    limit: Annotated[
+        int, typer.Option("--limit", min=0, help="Details for the first N differing tenants.")
+    ] = 10,
+) -> None:
+    """Which tenants' schemas differ from the template's, and how; exit 2 when any differ."""
     from dbfleet.fleet.drift import compare_fleet
     from dbfleet.fleet.registry import load_registry
 
     _project, environment, settings = _load(ctx, env)
+    if fix_sql is not None and str(fix_sql) != "-" and fix_sql.exists() and not fix_sql.is_dir():
+        raise ConfigError(
+            f"--fix-sql {fix_sql}: not a folder",
+            hint="name a folder (one TENANT.sql per differing tenant goes there), or '-'",
+        )
     registry = load_registry(settings)
     report = compare_fleet(settings, registry.tenants, history_table=environment.history_table)
+    differ = [t for t in report.tenants if not t.matches and not t.error]
+    inline = fix_sql is not None and str(fix_sql) == "-"
     if json:
         emit_json(
             {
                 "environment": environment.name,
                 "template_fingerprint": report.template,
-                "tenants": [vars(t) for t in report.tenants],
+                "compared": len(report.tenants),
+                "differ": len(differ),
+                "unreadable": sum(1 for t in report.tenants if t.error),
+                "tenants": [t.to_data() for t in report.tenants],
             }
         )
     else:
@@ -809,18 +834,53 @@ def drift(ctx: typer.Context, env: EnvOption = None, json: JsonOption = False) -
         for t in report.tenants:
             if t.error:
                 info(f"{t.tenant}: cannot inspect: {t.error}")
-            elif t.matches:
+        for number, t in enumerate(differ):
+            count = len(t.differences)
+            out.print(
+                f"{t.tenant}: differs from the template ({count} difference"
+                f"{'' if count == 1 else 's'})",
+                markup=False,
+                highlight=False,
+            )
+            if number >= limit:
                 continue
-            else:
-                out.print(f"{t.tenant}: differs from the template", markup=False)
-                out.print(t.diff or "", markup=False, highlight=False)
-        differ = [t for t in report.tenants if not t.matches]
+            for d in t.differences:
+                out.print(f"  {d.kind} {d.name}: {d.what}", markup=False, highlight=False)
+            if inline and t.fix_sql:
+                out.print(t.fix_sql, markup=False, highlight=False)
+        if len(differ) > limit:
+            out.print(
+                f"details shown for the first {limit} of {len(differ)} differing tenants "
+                "(--limit N for more, --json for all)",
+                markup=False,
+            )
         out.print(
             f"{len(report.tenants)} tenant(s) compared with the template "
-            f"({report.template[:12]}): {len(differ)} differ"
+            f"({report.template[:12]}): {len(differ)} differ",
+            markup=False,
         )
+    if fix_sql is not None and not inline:
+        written = _write_fix_sql(fix_sql, [(t.tenant, t.fix_sql) for t in differ if t.fix_sql])
+        info(f"wrote {written} fix script(s) to {fix_sql}")
     if any(not t.matches for t in report.tenants):
         raise typer.Exit(2)
+
+
+def _write_fix_sql(folder: Path, scripts: list[tuple[str, str]]) -> int:
+    """One TENANT.sql per tenant; ids that are not file names are made into safe ones."""
+    import re
+
+    folder.mkdir(parents=True, exist_ok=True)
+    used: set[str] = set()
+    for tenant, sql in scripts:
+        stem = re.sub(r"[^A-Za-z0-9._-]+", "_", tenant).strip("._") or "tenant"
+        name, n = stem, 1
+        while name.lower() in used:
+            n += 1
+            name = f"{stem}-{n}"
+        used.add(name.lower())
+        (folder / f"{name}.sql").write_text(sql, encoding="utf-8")
+    return len(scripts)
 
 
 # --- maintain partitions -------------------------------------------------------------------------

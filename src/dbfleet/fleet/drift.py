@@ -1,22 +1,23 @@
-"""`fleet drift`: a catalog fingerprint per tenant against the template's; a diff for mismatches.
+"""`fleet drift`: a catalog fingerprint per tenant against the template's; for a mismatch,
+the diff engine's differences (kind, object, what) and the SQL that brings the tenant back.
 
-Database mode: each tenant database's whole model against the template database's; the
-detail is a unified diff of the rendered DDL.
+Database mode: each tenant database's model against the template database's, without the
+history table (nor privileges and owners, which differ between databases by design).
 
 Schema mode (PostgreSQL): each tenant's schema against the template's schema. Each database
 is inspected once, then narrowed to one schema, which is renamed to a neutral name
 (`dbfleet.schema.rename`) so identical tenants fingerprint alike; the history table is left
-out. The detail for a mismatch is the diff engine's SQL that brings the tenant's schema back
-to the template's (the template renamed to the tenant's schema).
+out. The differences and the SQL are those between the tenant's schema and the template's
+renamed to the tenant's schema.
 """
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 from dbfleet.errors import DbfleetError
 from dbfleet.fleet.registry import TEMPLATE, Tenant
@@ -24,14 +25,44 @@ from dbfleet.fleet.settings import FleetSettings
 from dbfleet.schema.model import Model
 from dbfleet.secrets import redact
 
+# How each change from the template to a tenant reads as drift.
+_WHAT = {
+    "create": "only in the tenant",
+    "drop": "missing (the template has it)",
+    "alter": "differs from the template",
+}
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One object in which a tenant differs from the template."""
+
+    kind: str
+    name: str  # e.g. "public.invoices.amount"
+    what: str
+
+    def to_data(self) -> dict[str, str]:
+        return {"kind": self.kind, "object": self.name, "what": self.what}
+
 
 @dataclass(frozen=True)
 class TenantDrift:
     tenant: str
     fingerprint: str | None
     matches: bool
-    diff: str | None = None
+    differences: tuple[Difference, ...] = ()
+    fix_sql: str | None = None  # the diff engine's SQL from the tenant back to the template
     error: str | None = None
+
+    def to_data(self) -> dict[str, Any]:
+        return {
+            "tenant": self.tenant,
+            "fingerprint": self.fingerprint,
+            "matches": self.matches,
+            "error": self.error,
+            "differences": [d.to_data() for d in self.differences],
+            "fix_sql": self.fix_sql,
+        }
 
 
 @dataclass(frozen=True)
@@ -40,10 +71,11 @@ class FleetDrift:
     tenants: tuple[TenantDrift, ...]
 
 
-def _model(tenant: Tenant) -> Model:
+def _model(tenant: Tenant, history_table: str) -> Model:
+    from dbfleet.schema.select import select
     from dbfleet.schema.sources import inspect_url
 
-    return inspect_url(tenant.url)
+    return select(inspect_url(tenant.url), hide=((None, history_table),))
 
 
 def fingerprint(model: Model) -> str:
@@ -65,33 +97,18 @@ def compare_fleet(
 ) -> FleetDrift:
     if settings.mode == "schema":
         return compare_schemas(settings, tenants, history_table)
-    template = _model(Tenant(TEMPLATE, settings.template_url))
+    template = _model(Tenant(TEMPLATE, settings.template_url), history_table)
     template_print = fingerprint(template)
 
     def one(tenant: Tenant) -> TenantDrift:
         try:
-            model = _model(tenant)
+            model = _model(tenant, history_table)
         except Exception as exc:
             return TenantDrift(tenant.id, None, False, error=_failure(exc))
         found = fingerprint(model)
         if found == template_print:
             return TenantDrift(tenant.id, found, True)
-        from dbfleet.engines import render
-
-        diff = "".join(
-            difflib.unified_diff(
-                render(template).splitlines(keepends=True),
-                render(model).splitlines(keepends=True),
-                fromfile=TEMPLATE,
-                tofile=tenant.id,
-            )
-        )
-        return TenantDrift(
-            tenant.id,
-            found,
-            False,
-            diff or "(the models differ in attributes the DDL does not show)",
-        )
+        return _drifted(tenant.id, found, template, model)
 
     with ThreadPoolExecutor(max_workers=settings.concurrency) as pool:
         results = tuple(pool.map(one, tenants))
@@ -170,25 +187,29 @@ def compare_schemas(
         found = fingerprint(rename_schema(model, name, NEUTRAL))
         if found == template_print:
             return TenantDrift(tenant.id, found, True)
-        return TenantDrift(
-            tenant.id,
-            found,
-            False,
-            _detail(model, rename_schema(template_model, template_name, name), tenant.id),
-        )
+        return _drifted(tenant.id, found, rename_schema(template_model, template_name, name), model)
 
     return FleetDrift(template_print, tuple(one(t) for t in tenants))
 
 
-def _detail(tenant_model: Model, template_model: Model, tenant: str) -> str:
-    """The SQL that turns the tenant's schema into the template's, or why there is none."""
+def _drifted(tenant: str, found: str, template: Model, model: Model) -> TenantDrift:
+    """A mismatch explained by the diff engine: what differs, and the SQL back to `template`."""
     from dbfleet.diff import diff
     from dbfleet.diff.script import render_sql
+    from dbfleet.plan.drift import _details
 
     try:
-        changes = diff(tenant_model, template_model)
+        differs = diff(template, model)
+        back = diff(model, template)
     except DbfleetError as exc:
-        return f"(no detail: {exc.message})"
-    if not changes:
-        return "(the models differ in attributes the diff does not show)"
-    return render_sql(changes, title=f"to bring {tenant} back to the template")
+        what = f"differs from the template, but the diff engine cannot say how: {exc.message}"
+        return TenantDrift(tenant, found, False, (Difference("schema", "-", what),))
+    if not differs:
+        what = "differs from the template in attributes the diff does not show"
+        return TenantDrift(tenant, found, False, (Difference("schema", "-", what),))
+    differences = tuple(
+        Difference(c.kind, c.name, _WHAT[c.action] + _details(c.before, c.after))
+        for c in differs.changes
+    )
+    fix = render_sql(back, title=f"to bring {tenant} back to the template") if back else None
+    return TenantDrift(tenant, found, False, differences, fix)

@@ -6,8 +6,9 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from dbfleet.config import Environment, Project
 from dbfleet.errors import DbfleetError, ValidationError
@@ -18,6 +19,9 @@ from dbfleet.migrate.runner import MIGRATE, UNDO, Runner
 from dbfleet.migrate.state import Entry, State, TargetState
 from dbfleet.migrate.target import Target
 from dbfleet.secrets import redact
+
+if TYPE_CHECKING:
+    from dbfleet.engines.base import Connection
 
 DONE, FAILED, PENDING, RUNNING = "done", "failed", "pending", "running"
 _IN_DATABASE = (State.APPLIED, State.CHANGED, State.RENAMED)
@@ -68,24 +72,32 @@ def tenant_environment(env: Environment, tenant: Tenant) -> Environment:
     )
 
 
-@contextmanager
-def _deadline(target: Target, seconds: float | None) -> Iterator[list[bool]]:
-    fired = [False]
-    if not seconds:
-        yield fired
-        return
+class Deadline:
+    """A tenant's tenant_timeout, counted from when its work starts.
 
-    def stop() -> None:
-        fired[0] = True
-        target.conn.cancel()  # the engine's own cancel (tenant_timeout)
+    The runner asks it before each migration (and each statement it sends on its own), so
+    nothing new starts once it has passed; `watching` cancels the statement that is running
+    at that moment (Connection.cancel), which fails and is rolled back where the engine can.
+    """
 
-    timer = threading.Timer(seconds, stop)
-    timer.daemon = True
-    timer.start()
-    try:
-        yield fired
-    finally:
-        timer.cancel()
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.ends = time.monotonic() + seconds
+
+    def passed(self, script: str | None = None) -> str | None:
+        if time.monotonic() < self.ends:
+            return None
+        return f"timed out after {self.seconds:g}s" + (f" (at {script})" if script else "")
+
+    @contextmanager
+    def watching(self, conn: Connection) -> Iterator[None]:
+        timer = threading.Timer(max(0.0, self.ends - time.monotonic()), conn.cancel)
+        timer.daemon = True
+        timer.start()
+        try:
+            yield
+        finally:
+            timer.cancel()
 
 
 def _open(project: Project, env: Environment, *, create: bool) -> Target:
@@ -131,54 +143,58 @@ def run_tenant(
     scripts: list[str] = []
     tenant_env = tenant_environment(env, tenant)
     target: Target | None = None
-    fired = [False]
+    deadline = Deadline(timeout) if timeout else None
     try:
         target = _open(project, tenant_env, create=True)
-        if init_sql:
-            target.conn.execute(fill(init_sql, tenant_env.placeholders, "fleet.init_sql"))
-        with _deadline(target, timeout) as fired, target.locked():
-            target.ensure_history()
-            state = target.state(files)
-            before = _head(state)
-            _check(project, state)
-            runner = Runner(
-                target,
-                files,
-                dict(tenant_env.placeholders),
-                environment=env.name,
-                placeholder_replacement=project.placeholder_replacement,
-            )
-            if action == "undo":
-                chosen = _to_undo(state, version)
-                lacking = [e.script for e in chosen if e.version not in files.undo]
-                if lacking:
-                    raise DbfleetError(
-                        "cannot undo: no undo script for " + ", ".join(lacking),
-                        hint="write U<version>__<description>.sql for each",
-                    )
-                work = runner.prepare(chosen, UNDO)
-            else:
-                pending = state.pending(target=version, out_of_order=project.out_of_order)
-                work = runner.prepare(pending, MIGRATE)
-            for label, _ in runner.run(work) if work.units else []:
-                scripts.append(label)
-            if action == "undo" and scripts:
-                after = _head(target.state(files))
-            else:  # every unit ran: the head is the newest of them (saves re-reading history)
-                ran = [
-                    u.entry.version
-                    for u in work.units
-                    if u.entry.kind is Kind.VERSIONED and u.entry.version is not None
-                ]
-                heads = [v for v in (state.head, *ran) if v is not None]
-                after = str(max(heads)) if heads else None
+        watch = deadline.watching(target.conn) if deadline else nullcontext()
+        with watch:
+            if init_sql:
+                target.conn.execute(fill(init_sql, tenant_env.placeholders, "fleet.init_sql"))
+            with target.locked():
+                target.ensure_history()
+                state = target.state(files)
+                before = _head(state)
+                _check(project, state)
+                runner = Runner(
+                    target,
+                    files,
+                    dict(tenant_env.placeholders),
+                    environment=env.name,
+                    placeholder_replacement=project.placeholder_replacement,
+                    deadline=deadline,
+                )
+                if action == "undo":
+                    chosen = _to_undo(state, version)
+                    lacking = [e.script for e in chosen if e.version not in files.undo]
+                    if lacking:
+                        raise DbfleetError(
+                            "cannot undo: no undo script for " + ", ".join(lacking),
+                            hint="write U<version>__<description>.sql for each",
+                        )
+                    work = runner.prepare(chosen, UNDO)
+                else:
+                    pending = state.pending(target=version, out_of_order=project.out_of_order)
+                    work = runner.prepare(pending, MIGRATE)
+                for label, _ in runner.run(work) if work.units else []:
+                    scripts.append(label)
+                if action == "undo" and scripts:
+                    after = _head(target.state(files))
+                else:  # every unit ran: the head is the newest of them (saves re-reading history)
+                    ran = [
+                        u.entry.version
+                        for u in work.units
+                        if u.entry.kind is Kind.VERSIONED and u.entry.version is not None
+                    ]
+                    heads = [v for v in (state.head, *ran) if v is not None]
+                    after = str(max(heads)) if heads else None
         return Outcome(
             tenant.id, DONE, before, after, len(scripts), _ms(started), None, tuple(scripts)
         )
     except Exception as exc:  # a tenant's failure is data, never the rollout's crash
         message = exc.message if isinstance(exc, DbfleetError) else f"{type(exc).__name__}: {exc}"
-        if fired[0]:
-            message = f"timed out after {timeout:g} s (tenant_timeout): {message}"
+        late = deadline.passed() if deadline is not None else None
+        if late and not message.startswith(late):  # e.g. the lock wait or a history write
+            message = f"{late}: {message}"
         if target is not None and after is None:
             try:
                 after = _head(target.state(files))

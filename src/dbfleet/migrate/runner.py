@@ -25,6 +25,16 @@ class Observer(Protocol):
     def finished(self, label: str, milliseconds: int) -> None: ...
 
 
+class Deadline(Protocol):
+    """A time limit on a run (a fleet's tenant_timeout). Its owner cancels the statement that
+    runs when it passes; the runner asks it before each migration and each statement it sends
+    on its own, so that no new work starts once it has passed."""
+
+    def passed(self, script: str) -> str | None:
+        """None while there is time; else why the run stops, naming `script`."""
+        ...
+
+
 class _Silent:
     def begin(self, total: int, verb: str) -> None: ...
     def started(self, label: str) -> None: ...
@@ -108,8 +118,10 @@ class Runner:
         *,
         environment: str = "",
         placeholder_replacement: bool = True,
+        deadline: Deadline | None = None,
     ) -> None:
         self.target = target
+        self.deadline = deadline
         self.conn = target.conn
         self.dialect = target.dialect
         self.files = files
@@ -218,6 +230,9 @@ class Runner:
                     callback=True,
                 )
                 for unit in work.units:
+                    late = self._late(unit.label)
+                    if late:
+                        raise MigrationFailed(f"{late}: not started", hint="run it again")
                     self.observer.started(unit.label)
                     milliseconds = self._run_unit(unit, work)
                     self.observer.finished(unit.label, milliseconds)
@@ -253,6 +268,9 @@ class Runner:
                 try:
                     self.conn.run_in_transaction(everything)
                 except StatementError as exc:
+                    late = self._late(unit.label)
+                    if late:  # cancelled at the deadline; which statement ran is not known
+                        raise MigrationFailed(f"{late}: {exc.message}", hint=rolled_back) from None
                     # Name the failing statement within its own file (callback or migration).
                     index = exc.index
                     for steps, hint, callback in groups:
@@ -332,11 +350,22 @@ class Runner:
     ) -> None:
         """Run statements one by one; a failure names the file, line and statement."""
         for index, step in enumerate(steps):
+            hint_here = first_hint if index == 0 and first_hint else hint
+            late = self._late(step.script)
+            if late:
+                raise MigrationFailed(
+                    late,
+                    hint=hint_here.replace("{n}", str(index)),
+                    statement_index=index,
+                    in_callback=callback,
+                )
             try:
                 self.conn.execute(step.sql)
             except StatementError as exc:
-                hint_here = first_hint if index == 0 and first_hint else hint
                 raise self._failure(steps, index, exc, hint_here, callback) from None
+
+    def _late(self, script: str) -> str | None:
+        return self.deadline.passed(script) if self.deadline is not None else None
 
     def _failure(
         self, steps: Sequence[Step], index: int, exc: StatementError, hint: str, callback: bool
@@ -347,6 +376,9 @@ class Runner:
             f"{step.script}:{line}: statement {index + 1} failed: {exc.message} "
             f"[{self.dialect.summary(step.statement)}]"
         )
+        late = self._late(step.script)
+        if late:  # the statement was cancelled at the deadline
+            message = f"{late}: {message}"
         return MigrationFailed(
             redact(message),
             hint=hint.replace("{n}", str(index)),

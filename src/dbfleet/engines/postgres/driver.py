@@ -35,6 +35,7 @@ class PostgresConnection(Connection):
         self._cursor = self.raw.cursor()  # one cursor for the session: less work per statement
         self._user: str | None = None
         self._begin_pending = False
+        self._cancelled = False  # cancel() was called during run_in_transaction
 
     # A transaction's BEGIN is not sent on its own: it travels with the transaction's first
     # statement, and a migration's history row travels with its COMMIT. A migration is then two
@@ -92,6 +93,7 @@ class PostgresConnection(Connection):
         if len(statements) < 2:
             super().run_in_transaction(statements)
             return
+        self._cancelled = False
         begin = self._take_begin()
         text = begin or "SAVEPOINT dbfleet_batch;\n"
         starts = []
@@ -107,6 +109,8 @@ class PostgresConnection(Connection):
                 index = bisect_right(starts, error.position - 1) - 1
                 error.index = index
                 error.position -= starts[index]
+                raise
+            if self._cancelled:  # a replay would run the cancelled statement again, in full
                 raise
             if begin:
                 self.execute("ROLLBACK")
@@ -144,6 +148,7 @@ class PostgresConnection(Connection):
         # cancel_safe (psycopg >= 3.2) does not block the event loop and honours
         # connect_timeout; cancel() is the older, blocking form.
         stop = getattr(self.raw, "cancel_safe", None) or self.raw.cancel
+        self._cancelled = True
         with suppress(psycopg.Error):  # the server is gone: nothing left to stop
             stop()
 
