@@ -132,7 +132,8 @@ class Diff:
         return [*self.prologue, *(s.sql for c in self.changes for s in c.steps)] if self else []
 
     def what_it_does(self) -> Diff:
-        """The same changes with only the hazards of what they do (none of HOW_HAZARDS)."""
+        """The same changes with only the hazards of what they do (none of HOW_HAZARDS), and
+        for an altered table, what changes in it rather than how the engine would do it."""
 
         def keep(hazards: tuple[Hazard, ...]) -> tuple[Hazard, ...]:
             return tuple(h for h in hazards if h.code not in HOW_HAZARDS)
@@ -142,7 +143,41 @@ class Diff:
                 c,
                 hazards=keep(c.hazards),
                 steps=tuple(replace(step, hazards=keep(step.hazards)) for step in c.steps),
+                reason="; ".join(table_delta(c.before, c.after)) or c.reason,
             )
             for c in self.changes
         )
         return replace(self, changes=changes)
+
+
+def table_delta(before: object, after: object) -> list[str]:
+    """What differs between two versions of a table: columns, constraints and indexes added,
+    dropped or changed (empty for anything that is not a pair of tables)."""
+    from dbfleet.schema.model import Table
+
+    if not isinstance(before, Table) or not isinstance(after, Table):
+        return []
+    old = {c.name: c for c in before.columns}
+    new = {c.name: c for c in after.columns}
+    parts = [f"column {n} added" for n in new if n not in old]
+    parts += [f"column {n} dropped" for n in old if n not in new]
+    for n in [n for n in old if n in new]:
+        if old[n].type != new[n].type:
+            parts.append(f"column {n} type {old[n].type} -> {new[n].type}")
+        elif old[n].nullable != new[n].nullable:
+            parts.append(f"column {n} {'NULL allowed' if new[n].nullable else 'NOT NULL'}")
+        elif old[n] != new[n]:
+            parts.append(f"column {n} changed")
+    for what, a, b in (
+        ("constraint", before.constraints, after.constraints),
+        ("index", before.indexes, after.indexes),
+        ("trigger", before.triggers, after.triggers),
+    ):
+        was = {x.name: x for x in a}
+        now = {x.name: x for x in b}
+        parts += [f"{what} {n} added" for n in sorted(now.keys() - was.keys())]
+        parts += [f"{what} {n} dropped" for n in sorted(was.keys() - now.keys())]
+        parts += [
+            f"{what} {n} changed" for n in sorted(was.keys() & now.keys()) if was[n] != now[n]
+        ]
+    return parts

@@ -196,7 +196,7 @@ def _drifted(tenant: str, found: str, template: Model, model: Model) -> TenantDr
     """A mismatch explained by the diff engine: what differs, and the SQL back to `template`."""
     from dbfleet.diff import diff
     from dbfleet.diff.script import render_sql
-    from dbfleet.plan.drift import _details
+    from dbfleet.plan.drift import details
 
     try:
         differs = diff(template, model)
@@ -208,7 +208,7 @@ def _drifted(tenant: str, found: str, template: Model, model: Model) -> TenantDr
         what = "differs from the template in attributes the diff does not show"
         return TenantDrift(tenant, found, False, (Difference("schema", "-", what),))
     differences = tuple(
-        Difference(c.kind, c.name, _WHAT[c.action] + _details(c.before, c.after))
+        Difference(c.kind, c.name, _WHAT[c.action] + details(c.before, c.after))
         for c in differs.changes
     )
     fix = render_sql(back, title=f"to bring {tenant} back to the template") if back else None

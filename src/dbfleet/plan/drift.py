@@ -6,8 +6,9 @@ from dataclasses import dataclass
 
 from dbfleet.config import Environment, Project
 from dbfleet.diff import Diff, Options, diff
+from dbfleet.diff.change import table_delta
 from dbfleet.errors import DbfleetError
-from dbfleet.schema.model import Model, Table
+from dbfleet.schema.model import Model
 
 # How each kind of change from expected to actual reads as drift.
 _WHAT = {
@@ -43,29 +44,15 @@ class DriftReport:
     def differences(self) -> list[Difference]:
         return [
             Difference(
-                c.name, c.kind, _WHAT[c.action] + _details(c.before, c.after), c.before, c.after
+                c.name, c.kind, _WHAT[c.action] + details(c.before, c.after), c.before, c.after
             )
             for c in self.found.changes
         ]
 
 
-def _details(expected: object, actual: object) -> str:
-    """For a table changed out of band: which columns were added, dropped or changed."""
-    if not isinstance(expected, Table) or not isinstance(actual, Table):
-        return ""
-    old = {c.name: c for c in expected.columns}
-    new = {c.name: c for c in actual.columns}
-    parts = [f"column {n} added" for n in new if n not in old]
-    parts += [f"column {n} dropped" for n in old if n not in new]
-    for n in old.keys() & new.keys():
-        if old[n].type != new[n].type:
-            parts.append(f"column {n} is {new[n].type}, the migrations say {old[n].type}")
-        elif old[n] != new[n]:
-            parts.append(f"column {n} changed")
-    old_i = {i.name for i in expected.indexes}
-    new_i = {i.name for i in actual.indexes}
-    parts += [f"index {n} added" for n in sorted(new_i - old_i)]
-    parts += [f"index {n} dropped" for n in sorted(old_i - new_i)]
+def details(expected: object, actual: object) -> str:
+    """For a table changed out of band: which columns, constraints and indexes differ."""
+    parts = table_delta(expected, actual)
     return f" ({'; '.join(parts)})" if parts else ""
 
 
