@@ -175,3 +175,31 @@ def test_history_filters_by_command_result_and_time(tmp_path: Path, sqlite_url: 
     assert json.loads(later.stdout)["runs"] == []
     bad = cli(root, "history", "--since", "yesterday")
     assert bad.exit_code == 1 and "--since yesterday: not a date" in bad.stderr
+
+
+def test_a_fleet_rolls_out_only_an_approved_plan_of_its_template(tmp_path: Path) -> None:
+    root = write_project(tmp_path / "p", "sqlite:///dev.db", MIGRATIONS)
+    with (root / "dbfleet.toml").open("a", encoding="utf-8") as config:
+        config.write(
+            "\n[environments.prod]\nrequires_approval = true\n"
+            '[environments.prod.fleet]\ntemplate = "sqlite:///template.db"\n'
+            "[environments.prod.fleet.registry]\n"
+            'tenants = [{ id = "a", url = "sqlite:///a.db" }, { id = "b", url = "sqlite:///b.db" }]\n'
+        )
+    direct = cli(root, "fleet", "migrate", "--env", "prod")
+    assert direct.exit_code == 1 and "runs approved plans only" in direct.stderr
+    plan_file = tmp_path / "plan.json"
+    plan_prod(root, plan_file)
+    wrong = cli(root, "apply", "--plan", str(plan_file))
+    assert wrong.exit_code == 1 and "prod is a fleet" in wrong.stderr
+    unapproved = cli(root, "fleet", "migrate", "--env", "prod", "--plan", str(plan_file))
+    assert unapproved.exit_code == 1 and "has 0 of the 1 approval(s)" in unapproved.stderr
+    assert not (root / "a.db").exists()
+
+    assert cli(root, "approve", "--plan", str(plan_file), env=as_("bob")).exit_code == 0
+    rolled = cli(root, "fleet", "migrate", "--env", "prod", "--plan", str(plan_file))
+    assert rolled.exit_code == 0, rolled.output
+    for db in ("template", "a", "b"):
+        assert [v for v, _, ok in history(f"sqlite:///{root / db}.db") if ok] == ["1", "2"]
+    stale = cli(root, "fleet", "migrate", "--env", "prod", "--plan", str(plan_file))
+    assert stale.exit_code == 1 and "changed since plan" in stale.stderr

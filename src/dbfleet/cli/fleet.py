@@ -13,13 +13,14 @@ import typer
 
 from dbfleet.cli.app import Globals, app
 from dbfleet.cli.output import console, emit_json, error, info
-from dbfleet.errors import ConfigError
+from dbfleet.errors import ConfigError, DbfleetError
 from dbfleet.secrets import redact
 
 if TYPE_CHECKING:
     from dbfleet.config import Environment, Project
     from dbfleet.fleet.rollout import Report
     from dbfleet.fleet.settings import FleetSettings
+    from dbfleet.state.store import StateStore
 
 fleet_app = typer.Typer(
     name="fleet",
@@ -279,9 +280,17 @@ def migrate(
         bool, typer.Option("--dry-run", help="Show per tenant what would run.")
     ] = False,
     log_format: LogFormat = "text",
+    plan: Annotated[
+        Path | None,
+        typer.Option(
+            "--plan", help="Roll out exactly this plan (of the template), approvals checked."
+        ),
+    ] = None,
 ) -> None:
     """Migrate the template, then every tenant in waves; failures stay isolated."""
-    _rollout(ctx, env, "migrate", target, "--target", tenant, group, wave, dry_run, log_format)
+    _rollout(
+        ctx, env, "migrate", target, "--target", tenant, group, wave, dry_run, log_format, plan
+    )
 
 
 @fleet_app.command("undo")
@@ -312,6 +321,7 @@ def _rollout(
     wave: int | None,
     dry_run: bool,
     log_format: str,
+    plan_file: Path | None = None,
 ) -> None:
     from dbfleet.fleet.rollout import Selection, start
     from dbfleet.state import open_store
@@ -324,6 +334,8 @@ def _rollout(
         return
     display = Display(log_format)
     with open_store(project) as store:
+        if action == "migrate" and (plan_file is not None or environment.requires_approval):
+            version = _approved_version(project, environment, plan_file, version_text, store)
         try:
             report = start(
                 project,
@@ -338,6 +350,48 @@ def _rollout(
         finally:
             display.close()
     _conclude(report, display)
+
+
+def _approved_version(
+    project: Project,
+    environment: Environment,
+    plan_file: Path | None,
+    target: str | None,
+    store: StateStore,
+) -> Any:
+    """The version an approved plan of the fleet's template brings everyone to; the plan must
+    still match the template and the files, and pass the environment's release policy."""
+    from dbfleet.migrate.files import discover
+    from dbfleet.plan.approvals import judge
+    from dbfleet.plan.plan import read_plan
+
+    name = environment.name
+    if plan_file is None:
+        raise DbfleetError(
+            f"{name} runs approved plans only (requires_approval = true)",
+            hint=f"dbfleet plan --env {name} -o plan.json, have it approved (dbfleet approve), "
+            f"then dbfleet fleet migrate --env {name} --plan plan.json",
+        )
+    if target is not None:
+        raise DbfleetError(
+            "--target and --plan: the plan says which migrations run", hint="drop --target"
+        )
+    planned = read_plan(project, plan_file)
+    if planned.environment.name != name:
+        raise DbfleetError(
+            f"{plan_file} is a plan for {planned.environment.name}, not {name}",
+            hint=f"dbfleet plan --env {name} -o plan.json",
+        )
+    store.record_plan(planned.hash, name, environment.url.display, planned.migrations)
+    judge(project, environment, planned.hash, planned.migrations, store).raise_unless_ok()
+    planned_scripts = {script for script, _ in planned.migrations}
+    versions = [
+        f.version
+        for f in discover(project.locations).versioned
+        if f.script in planned_scripts and f.version is not None
+    ]
+    # The template's pending work is the plan; tenants behind it catch up to the same version.
+    return max(versions) if versions else None
 
 
 def _dry_run(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -169,53 +169,30 @@ def apply(
     from dbfleet.config import load_project
     from dbfleet.migrate.commands import migrate
     from dbfleet.plan.approvals import judge
-    from dbfleet.plan.plan import fingerprint, load_plan
+    from dbfleet.plan.plan import read_plan
     from dbfleet.state.store import open_store
 
-    try:
-        text = plan_file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DbfleetError(f"--plan {plan_file}: cannot be read ({exc})") from None
-    data = load_plan(text, str(plan_file))
     globals_: Globals = ctx.obj
     project = load_project(globals_.config, start=globals_.project_dir)
-    if data["project"] != project.name:
+    planned = read_plan(project, plan_file)
+    environment, expected, plan_hash = planned.environment, planned.migrations, planned.hash
+    if environment.fleet is not None:
         raise DbfleetError(
-            f"{plan_file} is a plan of project {data['project']!r}, not of {project.name!r}",
-            hint="apply it from that project's folder, or make a plan here",
-        )
-    environment = project.environment(str(data["environment"]))
-    now, _ = fingerprint(project, environment)
-    planned: dict[str, Any] = data["fingerprint"]
-    if now.to_data() != planned:
-        what = (
-            f"its history moved from {planned['head']} to {now.head}"
-            if now.head != planned["head"]
-            else "its schema changed"
-        )
-        raise DbfleetError(
-            f"{environment.name} changed since plan {data['hash'][:12]} was made: {what}",
-            hint="make a new plan and review it",
-        )
-    expected = [(m["script"], m["checksum"]) for m in data["migrations"]]
-    dry = migrate(project, environment, dry_run=True)
-    if dry.units != expected:
-        raise DbfleetError(
-            f"the migration files changed since plan {data['hash'][:12]} was made",
-            hint="make a new plan and review it",
+            f"{environment.name} is a fleet: apply its plan to the template and every tenant",
+            hint=f"dbfleet fleet migrate --env {environment.name} --plan {plan_file}",
         )
     if not expected:
-        info(f"plan {data['hash'][:12]}: nothing to do")
+        info(f"plan {plan_hash[:12]}: nothing to do")
         return
     started = time.perf_counter()
     with open_store(project) as store:
-        store.record_plan(str(data["hash"]), environment.name, environment.url.display, expected)
-        judge(project, environment, str(data["hash"]), expected, store).raise_unless_ok()
+        store.record_plan(plan_hash, environment.name, environment.url.display, expected)
+        judge(project, environment, plan_hash, expected, store).raise_unless_ok()
         run_id = store.start_run(
             "apply",
             environment=environment.name,
             target=environment.url.display,
-            plan_hash=str(data["hash"]),
+            plan_hash=plan_hash,
         )
         try:
             result = migrate(project, environment, expected=expected)
@@ -233,7 +210,4 @@ def apply(
             duration_ms=int((time.perf_counter() - started) * 1000),
             migrations=result.units,
         )
-    info(
-        f"applied plan {data['hash'][:12]} to {environment.name}: "
-        f"{len(result.applied)} migration(s)"
-    )
+    info(f"applied plan {plan_hash[:12]} to {environment.name}: {len(result.applied)} migration(s)")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from dbfleet.config import Environment, Project
@@ -207,3 +208,50 @@ def _digest(
     }
     text = json.dumps(core, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Planned:
+    """A plan file read back and checked against the project, the target and the files now."""
+
+    hash: str
+    environment: Environment
+    migrations: list[tuple[str, str]]  # (script, checksum) in the order they run
+
+
+def read_plan(project: Project, path: Path) -> Planned:
+    """The plan in `path`, if it is intact, of this project, and still what `migrate` would do:
+    the target's history and schema as planned and the migration files unchanged."""
+    from dbfleet.migrate.commands import migrate
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DbfleetError(f"--plan {path}: cannot be read ({exc})") from None
+    data = load_plan(text, str(path))
+    short = str(data["hash"])[:12]
+    if data["project"] != project.name:
+        raise DbfleetError(
+            f"{path} is a plan of project {data['project']!r}, not of {project.name!r}",
+            hint="use it from that project's folder, or make a plan here",
+        )
+    environment = project.environment(str(data["environment"]))
+    now, _ = fingerprint(project, environment)
+    planned: dict[str, Any] = data["fingerprint"]
+    if now.to_data() != planned:
+        what = (
+            f"its history moved from {planned['head']} to {now.head}"
+            if now.head != planned["head"]
+            else "its schema changed"
+        )
+        raise DbfleetError(
+            f"{environment.name} changed since plan {short} was made: {what}",
+            hint="make a new plan and review it",
+        )
+    expected = [(str(m["script"]), str(m["checksum"])) for m in data["migrations"]]
+    if migrate(project, environment, dry_run=True).units != expected:
+        raise DbfleetError(
+            f"the migration files changed since plan {short} was made",
+            hint="make a new plan and review it",
+        )
+    return Planned(str(data["hash"]), environment, expected)
