@@ -231,3 +231,43 @@ def test_plan_report_fits_a_narrow_window(tmp_path, open_report):
             "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
         )
         assert page_width[0] <= page_width[1], f"at {width}px the page is {page_width[0]}px wide"
+
+
+def test_drift_and_diff_reports_in_a_browser(tmp_path, new_database, open_report):
+    """`drift -f html` and `diff -f html` share the plan page's look and rules: the differences,
+    the hazards of the way back, and the SQL, with nothing run or fetched."""
+    url = new_database("sqlite")
+    project = write_project(tmp_path / "project", url, MIGRATIONS)
+    assert cli(project, "migrate").exit_code == 0
+    query(url, "ALTER TABLE customers ADD COLUMN hotfix INTEGER")
+    query(url, f'CREATE TABLE "{XSS_COMMENT}" (id INTEGER)')
+
+    drift = cli(project, "drift", "-f", "html")
+    assert drift.exit_code == 2, drift.output
+    (tmp_path / "drift.html").write_text(drift.stdout, encoding="utf-8")
+    opened = open_report(tmp_path / "drift.html", width=400)
+    page = opened.page
+    assert opened.problems == [] and page.locator("script").count() == 0
+    assert page.title() == "dbfleet drift of dev"
+    assert page.get_by_role("row").filter(has_text="column hotfix added").is_visible()
+    assert page.get_by_role("row").filter(has_text=XSS_COMMENT).first.is_visible()
+    assert page.get_by_role("row").filter(has_text="data_loss").first.is_visible()
+    assert "DROP TABLE" in page.locator("pre").inner_text()
+    width = page.evaluate("[document.documentElement.scrollWidth, innerWidth]")
+    assert width[0] <= width[1]
+
+    diff = cli(project, "diff", "env:dev", "migrations", "-f", "html")
+    assert diff.exit_code == 0, diff.output
+    (tmp_path / "diff.html").write_text(diff.stdout, encoding="utf-8")
+    opened = open_report(tmp_path / "diff.html")
+    page = opened.page
+    assert opened.problems == []
+    assert page.get_by_role("heading", name="Hazards").is_visible()
+    assert page.get_by_role("heading", name="Changes").is_visible()
+    assert "hotfix" in page.locator("pre").inner_text()
+    assert len(page.screenshot(full_page=True)) > 20_000
+
+    same = cli(project, "diff", "migrations", "migrations", "-f", "html")
+    (tmp_path / "same.html").write_text(same.stdout, encoding="utf-8")
+    opened = open_report(tmp_path / "same.html")
+    assert opened.problems == [] and opened.page.get_by_text("No differences.").is_visible()

@@ -90,12 +90,20 @@ def _fail_on(codes: str | None) -> set[str]:
     return wanted
 
 
+def _html(d: Diff, title: str) -> str:
+    from dbfleet.report.html import render_diff_html
+
+    return render_diff_html(d, title)
+
+
 @app.command()
 def diff(
     ctx: typer.Context,
     source: Annotated[str, typer.Argument(metavar="FROM", help=SourceHelp)],
     target: Annotated[str, typer.Argument(metavar="TO", help=SourceHelp)],
-    format: Annotated[str, typer.Option("--format", "-f", help="sql, json or md.")] = "sql",
+    format: Annotated[
+        str, typer.Option("--format", "-f", help="sql, json, md or html (one page).")
+    ] = "sql",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here.")] = None,
     inverse: Annotated[
         Path | None,
@@ -133,8 +141,8 @@ def diff(
     from dbfleet.diff import diff as compute
     from dbfleet.diff.script import render_json, render_markdown, render_sql, summary_line
 
-    if format not in ("sql", "json", "md"):
-        raise DbfleetError(f"--format {format}: not a format", hint="use sql, json or md")
+    if format not in ("sql", "json", "md", "html"):
+        raise DbfleetError(f"--format {format}: not a format", hint="use sql, json, md or html")
     failing = _fail_on(fail_on)
     globals_: Globals = ctx.obj
     project = load_project(globals_.config, start=globals_.project_dir)
@@ -149,6 +157,7 @@ def diff(
         "sql": lambda: render_sql(forward, title),
         "json": lambda: render_json(forward),
         "md": lambda: render_markdown(forward, f"{source} → {target}"),
+        "html": lambda: _html(forward, f"{source} → {target}"),
     }[format]()
     if output is None:
         emit_text(text)

@@ -23,7 +23,9 @@ def drift(
         Path | None,
         typer.Option("--fix-sql", help="Write the SQL that brings the target back ('-': stdout)."),
     ] = None,
-    format: Annotated[str, typer.Option("--format", "-f", help="text, json or md.")] = "text",
+    format: Annotated[
+        str, typer.Option("--format", "-f", help="text, json, md or html (one page).")
+    ] = "text",
     json_output: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
 ) -> None:
     """Compare the live schema with the one its applied migrations produce; exit 2 on drift."""
@@ -33,8 +35,8 @@ def drift(
 
     if json_output:
         format = "json"
-    if format not in ("text", "json", "md"):
-        raise DbfleetError(f"--format {format}: not a format", hint="use text, json or md")
+    if format not in ("text", "json", "md", "html"):
+        raise DbfleetError(f"--format {format}: not a format", hint="use text, json, md or html")
     globals_: Globals = ctx.obj
     project = load_project(globals_.config, start=globals_.project_dir)
     environment = project.environment(env, url=url)
@@ -53,6 +55,10 @@ def drift(
         )
     elif format == "md":
         emit_text(render_markdown(report.fix, f"Drift of {environment.name} at {version}"))
+    elif format == "html":
+        from dbfleet.report.html import render_drift_html
+
+        emit_text(render_drift_html(report, environment.name, environment.url.display))
     elif not report.drifted:
         info(f"no drift: {where} matches its migrations at {version}")
     else:
