@@ -84,6 +84,7 @@ COMMAND_MODULES = {
     "fleet": "fleet",
     "maintain": "fleet",
     "history": "history",
+    "ci": "ci",
 }
 
 
