@@ -145,13 +145,13 @@ def choose_environments(
         prod = next((n for n in ("prod", "production") if n in defined), None)
     if staging is None or prod is None:
         missing = [
-            what
-            for what, name in (("a staging environment", staging), ("a production one", prod))
+            looked
+            for looked, name in (("'staging'", staging), ("'prod' or 'production'", prod))
             if name is None
         ]
         raise ConfigError(
             f"{project.source}: cannot tell which environments the pipeline deploys to: "
-            f"no {' and no '.join(missing)} (looked for 'staging', and 'prod' or 'production')",
+            f"no environment is named {' and none '.join(missing)}",
             hint=f"pass --staging ENV --prod ENV (defined environments: {known})",
         )
     for option, name in (("--staging", staging), ("--prod", prod)):
