@@ -424,6 +424,41 @@ def test_a_password_in_a_used_url_is_refused(tmp_path: Path) -> None:
     assert not (project / FILES["azure"]).exists()
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "mysql://root:${env:PW}x@db/app",  # half a reference is still a literal password
+        "postgresql://db.internal/app?sslmode=require&password=hunter22",
+        "${env:BASE}postgresql://u:hunter22@db/app",
+    ],
+)
+def test_every_form_of_literal_password_is_refused(tmp_path: Path, url: str) -> None:
+    extra = f'\n[environments.staging]\nurl = "{url}"\n[environments.prod]\nurl = "${{env:P}}"\n'
+    project = write_project(tmp_path / "p", "sqlite:///dev.db", extra=extra)
+    result = cli(project, "ci", "generate", "gitlab", "-o", "-")
+    assert result.exit_code == 1 and "holds a password" in result.stderr
+    assert "hunter22" not in result.output and result.stdout == ""
+
+
+def test_a_file_reference_is_allowed_with_a_note(tmp_path: Path) -> None:
+    extra = (
+        '\n[environments.staging]\nurl = "postgresql://ci:${file:pw.txt}@db/app"\n'
+        '[environments.prod]\nurl = "postgresql://ci@db/app"\n'
+    )
+    project = write_project(tmp_path / "p", "sqlite:///dev.db", extra=extra)
+    result = cli(project, "ci", "generate", "github", "-o", "-")
+    assert result.exit_code == 0, result.output
+    assert "environments.staging.url reads ${file:pw.txt}: that file must exist" in result.stderr
+
+
+def test_a_variable_github_cannot_hold_is_refused(tmp_path: Path) -> None:
+    extra = '\n[environments.staging]\nurl = "${env:GITHUB_DB}"\n[environments.prod]\nurl = "${env:P}"\n'
+    project = write_project(tmp_path / "p", "sqlite:///dev.db", extra=extra)
+    result = cli(project, "ci", "generate", "github")
+    assert result.exit_code == 1 and "GitHub reserves secret names" in result.stderr
+    assert cli(project, "ci", "generate", "gitlab").exit_code == 0
+
+
 def test_an_unknown_provider_lists_the_four(billing: Path) -> None:
     result = cli(billing, "ci", "generate", "jenkins")
     assert result.exit_code == 1

@@ -29,9 +29,10 @@ PYTHON_VERSION = "3.12"
 INSTALL = "pip install ."
 
 _REFERENCE = re.compile(r"\$\$\{|\$\{(?P<kind>env|file):(?P<arg>[^}]*)\}")
+_VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _STEP = re.compile(r"^\s*(?P<kind>plan|apply|approve):(?P<env>\S+)\s*$")
-# "scheme://user:PASSWORD@" and "?password=..." in a raw (unresolved) URL.
-_URL_PASSWORD = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://[^/@?#]*?:(?P<pw>[^/?#]*)@")
+# "://user:PASSWORD@" and "?password=..." in a raw URL (its references masked as \0).
+_URL_PASSWORD = re.compile(r"://[^/@?#:]*:(?P<pw>[^/?#]*)@")
 _QUERY_PASSWORD = re.compile(r"[?&]password=(?P<pw>[^&#]*)", re.I)
 
 
@@ -105,6 +106,14 @@ def describe(
         )
         for name in (staging, prod)
     ]
+    if provider == "github":
+        reserved = [v for t in targets for v in t.variables if v.upper().startswith("GITHUB_")]
+        if reserved:
+            raise ConfigError(
+                f"{project.source} reads ${{env:{reserved[0]}}}: GitHub reserves secret names "
+                "starting with GITHUB_",
+                hint="rename the variable in dbfleet.toml",
+            )
     root = repository_root if repository_root is not None else find_repository_root(project.root)
     project_dir = ""
     if root is not None and root.resolve() != project.root.resolve():
@@ -241,7 +250,14 @@ def _variables(settings: list[tuple[str, str | None]], notes: list[str]) -> tupl
     for setting, value in settings:
         for match in _REFERENCE.finditer(value or ""):
             if match["kind"] == "env":
-                found.append(match["arg"].partition(":-")[0])
+                name = match["arg"].partition(":-")[0]
+                if not _VARIABLE.match(name):
+                    raise ConfigError(
+                        f"{setting} reads ${{env:{name}}}: CI secret stores only hold names of "
+                        "letters, digits and underscores",
+                        hint=f"rename {name}, e.g. to {re.sub(r'[^A-Za-z0-9_]', '_', name)}",
+                    )
+                found.append(name)
             elif match["kind"] == "file":
                 notes.append(
                     f"{setting} reads ${{file:{match['arg']}}}: that file must exist in the CI "
@@ -251,9 +267,10 @@ def _variables(settings: list[tuple[str, str | None]], notes: list[str]) -> tupl
 
 
 def _refuse_literal_password(setting: str, value: str) -> None:
+    masked = _REFERENCE.sub("\0", value)
     for pattern in (_URL_PASSWORD, _QUERY_PASSWORD):
-        match = pattern.search(value)
-        if match and _REFERENCE.sub("", match["pw"]):
+        match = pattern.search(masked)
+        if match and match["pw"].replace("\0", ""):
             raise ConfigError(
                 f"{setting} holds a password: it must not be committed into a workflow file",
                 hint="write the URL as ${env:VAR} (or its password as ${env:VAR}) and keep "
