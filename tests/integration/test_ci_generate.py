@@ -392,6 +392,15 @@ def test_pipeline_table_names_the_environments(tmp_path: Path) -> None:
     # The options win over the table.
     text, _ = generate(project, "gitlab", "--staging", "staging", "--prod", "live")
     assert "plan --env staging " in text and "UNUSED_URL" in text and "QA_URL" not in text
+    # A [pipeline] that names an environment dbfleet.toml lacks says so.
+    toml = project / "dbfleet.toml"
+    toml.write_text(toml.read_text().replace('"apply:live"]', '"apply:prd"]'))
+    result = cli(project, "ci", "generate", "azure")
+    assert result.exit_code == 1
+    assert (
+        "[pipeline] deploys last to 'prd'" in result.stderr
+        and "defines no environment" in result.stderr
+    )
 
 
 def test_without_staging_and_prod_it_asks_which_environments(tmp_path: Path) -> None:

