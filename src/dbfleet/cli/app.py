@@ -86,6 +86,7 @@ COMMAND_MODULES = {
     "fleet": "fleet",
     "maintain": "fleet",
     "history": "history",
+    "pipeline": "pipeline",
 }
 
 
