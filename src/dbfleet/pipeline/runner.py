@@ -152,6 +152,14 @@ class _Runner:
             with _signals_held():
                 self._interrupt()
             status, message, next_steps = INTERRUPTED, "interrupted", ()
+        except BaseException as exc:  # e.g. the state store stopped answering: stop, say so
+            with _signals_held():
+                self._interrupt()
+                with suppress(Exception):
+                    self.store.finish_pipeline(
+                        run.id, FAILED, stopped_at=stopped_at, message=f"dbfleet failed: {exc}"
+                    )
+            raise
         if status == WAITING and next_steps:
             resume = f"dbfleet pipeline run --from {stopped_at}"
             next_steps = (*next_steps, resume + (f" --to {to_stage}" if to_stage else ""))
@@ -191,7 +199,7 @@ class _Runner:
             if isinstance(event, _Line):
                 self._line(event.key, event.text)
                 continue
-            done = self._judge(event) if event.plan is not None else event
+            done = self._gate(event) if event.plan is not None else event
             result = self._finish(done)
             finished[result.step] = result.status
             if result.status == FAILED:
@@ -270,6 +278,15 @@ class _Runner:
         self.results.append(result)
         return result
 
+    def _gate(self, done: _Done) -> _Done:
+        from dbfleet.errors import DbfleetError
+
+        try:
+            return self._judge(done)
+        except DbfleetError as exc:
+            self._line(done.key, f"error: {exc}")
+            return _Done(done.key, FAILED, message=f"failed: {exc}")
+
     def _judge(self, done: _Done) -> _Done:
         """An approval gate's verdict on the plan its worker made (the store is read here)."""
         from dbfleet.plan.approvals import judge
@@ -289,12 +306,7 @@ class _Runner:
             who = ", ".join(a.approver for a in verdict.counted) or "nobody needed"
             self._line(done.key, f"plan {short} for {made.environment} approved ({who})")
             return _Done(done.key, OK)
-        return _Done(
-            done.key,
-            WAITING,
-            message=problems[0],
-            plan=made,
-        )
+        return _Done(done.key, WAITING, message=problems[0], plan=made)
 
     def _gate_next_steps(self, done: _Done) -> tuple[str, ...]:
         if done.plan is None:
@@ -344,7 +356,8 @@ class _Runner:
             assert step.run is not None
             env = {**os.environ, "PYTHONUNBUFFERED": "1"}
             for name, value in step.env:
-                env[name] = self.project.resolve(value, f"{step.where}.env.{name}")
+                where = f"{self.project.source}: {step.where}.env.{name}"
+                env[name] = self.project.resolve(value, where)
             code, timed_out = self._process(
                 key, step.run, cwd=step.cwd or self.project.root, env=env, timeout=step.timeout
             )
