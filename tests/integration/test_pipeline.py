@@ -201,6 +201,37 @@ stages = [
     assert steps_by_name(status(root))["watch/drift:staging"]["exit_code"] == 2
 
 
+def test_apply_on_a_fleet_rolls_out_to_the_template_and_every_tenant(tmp_path: Path) -> None:
+    root = project(
+        tmp_path,
+        """
+[environments.tenants.fleet]
+template = "sqlite:///db/template.db"
+registry = { tenants = [
+  { id = "acme", url = "sqlite:///db/acme.db" },
+  { id = "globex", url = "sqlite:///db/globex.db" },
+] }
+
+[pipeline]
+stages = [
+  { name = "rollout", steps = ["apply:tenants"] },
+  { name = "check", steps = ["fleet-status:tenants"] },
+]
+""",
+    )
+    (root / "db").mkdir()
+    result = cli_process(root, "pipeline", "run")
+    assert result.exit_code == 0, result.output
+    assert "[rollout/apply:tenants]" in result.stdout
+    assert "[check/fleet-status:tenants]" in result.stdout
+    for database in ("template", "acme", "globex"):
+        assert [v for v, _, ok in history(f"sqlite:///{root / 'db' / database}.db") if ok] == [
+            "1",
+            "2",
+        ], database
+    assert not list((root / ".dbfleet" / "pipeline").glob("*/plan-*.json"))  # no plan: a fleet
+
+
 def test_a_step_past_its_timeout_is_killed_and_fails(tmp_path: Path) -> None:
     root = project(
         tmp_path,
