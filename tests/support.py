@@ -74,17 +74,27 @@ def cli(project: Path, *args: str, env: dict[str, str] | None = None) -> Result:
     return Result(code, out.getvalue(), err.getvalue())
 
 
-def cli_process(project: Path, *args: str, timeout: float = 120) -> Result:
-    """Run dbfleet as a separate process, exactly as a user's shell would."""
+def cli_process(
+    project: Path, *args: str, timeout: float = 120, env: dict[str, str] | None = None
+) -> Result:
+    """Run dbfleet as a separate process, exactly as a user's shell would (with `env` added)."""
     proc = subprocess.run(
         [sys.executable, "-m", "dbfleet", "-C", str(project), *args],
         capture_output=True,
         text=True,
         timeout=timeout,
-        env={k: v for k, v in os.environ.items() if not k.startswith("DBFLEET_")}
-        | {"COLUMNS": "200"},
+        env=process_env(env),
     )
     return Result(proc.returncode, proc.stdout, proc.stderr)
+
+
+def process_env(env: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of a dbfleet subprocess: ours without DBFLEET_* variables, plus `env`."""
+    return (
+        {k: v for k, v in os.environ.items() if not k.startswith("DBFLEET_")}
+        | {"COLUMNS": "200"}
+        | (env or {})
+    )
 
 
 def query(url: str, sql: str) -> list[tuple[Any, ...]]:

@@ -87,6 +87,7 @@ COMMAND_MODULES = {
     "fleet": "fleet",
     "maintain": "fleet",
     "history": "history",
+    "pipeline": "pipeline",
     "ci": "ci",
 }
 
