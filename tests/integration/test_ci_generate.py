@@ -125,7 +125,7 @@ def check_github(doc: Any, text: str, staging: str, prod: str, s_vars, p_vars, f
     assert "pull_request" in triggers
     assert doc["env"]["DBFLEET_ACTOR"] == "${{ github.actor }}"
     jobs = doc["jobs"]
-    checks = ("lint", "test", "plan-staging")
+    checks = ("check", "lint", "test", "plan-staging")
     for name in checks:
         assert "pull_request" in jobs[name]["if"] and "!= 'main'" in jobs[name]["if"]
     lint_steps = jobs["lint"]["steps"]
@@ -143,12 +143,14 @@ def check_github(doc: Any, text: str, staging: str, prod: str, s_vars, p_vars, f
     assert gate["environment"] == "production" and gate["needs"] == "plan-production"
     assert "required reviewers" in text.lower()
     assert ("fleet migrate --env " + prod in str(gate["steps"])) == fleet
+    assert jobs["check"]["steps"][0]["with"]["fetch-depth"] == 0  # check needs main's history
+    assert "dbfleet check --base origin/main" in str(jobs["check"]["steps"])
     # Secrets reach only the jobs that need them.
     for name in ("plan-staging", "apply-staging"):
         assert jobs[name]["env"] == {v: "${{ secrets." + v + " }}" for v in s_vars}
     for name in ("plan-production", "apply-production"):
         assert jobs[name]["env"] == {v: "${{ secrets." + v + " }}" for v in p_vars}
-    assert "env" not in jobs["lint"] and "env" not in jobs["test"]
+    assert all("env" not in jobs[name] for name in ("check", "lint", "test"))
     installs = [s["run"] for j in jobs.values() for s in j["steps"] if "pip" in s.get("run", "")]
     assert len(installs) == len(jobs) and len(set(installs)) == 1
 
@@ -172,7 +174,10 @@ def check_gitlab(doc: Any, text: str, staging: str, prod: str, s_vars, p_vars, f
     ]
     assert gate["environment"]["name"] == "production" and gate["needs"] == ["plan-production"]
     assert "Protected environments" in text
-    assert ("dbfleet fleet migrate --env " + prod in gate["script"]) == fleet
+    applied = f"dbfleet fleet migrate --env {prod} --plan plan.json" if fleet else "dbfleet apply"
+    assert any(line.startswith(applied) for line in gate["script"])
+    assert doc["check"]["variables"]["GIT_DEPTH"] == "0"
+    assert doc["check"]["script"][-1] == "dbfleet check --base origin/main"
     # GitLab hands CI/CD variables to every job: the file only says which to define.
     for name in s_vars + p_vars:
         assert re.search(rf"^#   {name} \(masked", text, re.M), name
@@ -183,7 +188,14 @@ def check_gitlab(doc: Any, text: str, staging: str, prod: str, s_vars, p_vars, f
 def check_bitbucket(doc: Any, text: str, staging: str, prod: str, s_vars, p_vars, fleet) -> None:
     pipelines = doc["pipelines"]
     checks = pipelines["default"][0]["parallel"]
-    assert [s["step"]["name"] for s in checks] == ["Lint", "SQL tests", f"Plan {staging}"]
+    assert [s["step"]["name"] for s in checks] == [
+        "Check the migrations against main",
+        "Lint",
+        "SQL tests",
+        f"Plan {staging}",
+    ]
+    assert checks[0]["step"]["clone"] == {"depth": "full"}
+    assert "dbfleet check --base origin/main" in checks[0]["step"]["script"]
     assert pipelines["pull-requests"]["**"][0]["parallel"] == checks
     main = pipelines["branches"]["main"][0]["step"]
     assert main["deployment"] == "staging"
@@ -192,10 +204,11 @@ def check_bitbucket(doc: Any, text: str, staging: str, prod: str, s_vars, p_vars
     assert f"dbfleet plan --env {prod} -f md -o plan.json > plan.md" in plan["script"]
     assert "plan.json" in plan["artifacts"]
     assert gate["deployment"] == "production" and gate["trigger"] == "manual"
-    assert ("dbfleet fleet migrate --env " + prod in gate["script"]) == fleet
+    applied = f"dbfleet fleet migrate --env {prod} --plan plan.json" if fleet else "dbfleet apply"
+    assert any(line.startswith(applied) for line in gate["script"])
     for step in (plan, gate, main, *(s["step"] for s in checks)):
         assert 'export DBFLEET_ACTOR="${BITBUCKET_STEP_TRIGGERER_UUID}"' in step["script"]
-    lint = checks[0]["step"]
+    lint = checks[1]["step"]
     assert "dbfleet lint --format junit --output lint-junit.xml" in lint["script"]
     assert lint["artifacts"] == ["test-results/**"]  # where Bitbucket finds test reports
     for name in s_vars + p_vars:  # repository variables reach the steps as $NAME
@@ -221,7 +234,7 @@ def check_azure(doc: Any, text: str, staging: str, prod: str, s_vars, p_vars, fl
     assert gate["deployment"] == "apply_production" and gate["environment"] == "production"
     assert stages["production"]["dependsOn"] == "plan_production"
     steps = gate["strategy"]["runOnce"]["deploy"]["steps"]
-    apply = next(s for s in steps if "apply --plan" in s.get("script", ""))
+    apply = next(s for s in steps if "--plan" in s.get("script", ""))
     assert apply["env"] == {v: f"$({v})" for v in p_vars}
     assert "plan-production/plan.json" in apply["script"]
     assert any(s.get("download") == "current" for s in steps)
@@ -324,7 +337,7 @@ def assert_is_a_dbfleet_command(line: str) -> None:
         path.append(name)
         # Raises on an unknown option, a missing value or a surplus argument.
         context = command.make_context(name, rest, parent=context)
-    assert path[0] not in ("check", "pipeline"), line  # another branch's commands, not here
+    assert path[0] != "pipeline", line  # the CI system is the pipeline runner here
     assert not context.args, f"{line}: unexpected {context.args}"
 
 

@@ -229,7 +229,8 @@ stages = [
             "1",
             "2",
         ], database
-    assert not list((root / ".dbfleet" / "pipeline").glob("*/plan-*.json"))  # no plan: a fleet
+    # The fleet's plan is its template's, and exactly that plan is rolled out.
+    assert len(list((root / ".dbfleet" / "pipeline").glob("*/plan-tenants.json"))) == 1
 
 
 def test_a_step_past_its_timeout_is_killed_and_fails(tmp_path: Path) -> None:

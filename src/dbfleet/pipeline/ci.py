@@ -46,7 +46,7 @@ class Target:
 
     name: str  # the dbfleet environment
     variables: tuple[str, ...]  # ${env:VAR} its settings use: mapped from the secret store
-    fleet: bool  # it has a [fleet] table: `apply` reaches the template, `fleet migrate` the rest
+    fleet: bool  # it has a [fleet] table: its plan is rolled out with `fleet migrate --plan`
 
 
 @dataclass(frozen=True)
@@ -78,15 +78,31 @@ class Workflow:
         """Every dbfleet command line the templates use, keyed by what it does."""
         staging, prod = self.staging.name, self.prod.name
         return {
+            # Fetch the main branch by name: a merge request's or a shallow clone may lack it.
+            "fetch_main": shlex.join(
+                [
+                    "git",
+                    "fetch",
+                    "--no-tags",
+                    "origin",
+                    f"+refs/heads/{self.main_branch}:refs/remotes/origin/{self.main_branch}",
+                ]
+            ),
+            "check": self.dbfleet("check", "--base", f"origin/{self.main_branch}"),
             "lint_sarif": self.dbfleet("lint", "--format", "sarif", "--output", "lint.sarif"),
             "lint_junit": self.dbfleet("lint", "--format", "junit", "--output", "lint-junit.xml"),
             "test": self.dbfleet("test", "--junit", "test-junit.xml"),
             "plan_staging": self.dbfleet("plan", "--env", staging, "-f", "md", "-o", "plan.json"),
             "plan_prod": self.dbfleet("plan", "--env", prod, "-f", "md", "-o", "plan.json"),
-            "apply": self.dbfleet("apply", "--plan", "plan.json"),
-            "fleet_staging": self.dbfleet("fleet", "migrate", "--env", staging),
-            "fleet_prod": self.dbfleet("fleet", "migrate", "--env", prod),
+            "apply_staging": self.apply(self.staging, "plan.json"),
+            "apply_prod": self.apply(self.prod, "plan.json"),
         }
+
+    def apply(self, target: Target, plan: str) -> str:
+        """Run exactly the plan file: on one database, or on a fleet's template and tenants."""
+        if target.fleet:
+            return self.dbfleet("fleet", "migrate", "--env", target.name, "--plan", plan)
+        return self.dbfleet("apply", "--plan", plan)
 
 
 def describe(

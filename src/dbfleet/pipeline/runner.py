@@ -388,9 +388,12 @@ class _Runner:
         )
         if step.kind == "plan":
             return [plan]
+        planned = str(self.plans.get(env, plan_file))
         if self.project.environments[env].get("fleet") is not None:
-            return [(["fleet", "migrate", "--env", env], None)]
-        applied = (["apply", "--plan", str(self.plans.get(env, plan_file))], None)
+            # A fleet's plan is its template's: rolled out to the template and every tenant.
+            applied = (["fleet", "migrate", "--env", env, "--plan", planned], None)
+        else:
+            applied = (["apply", "--plan", planned], None)
         return [applied] if env in self.plans else [plan, applied]
 
     def _plan_file(self, step: Step) -> Path:
