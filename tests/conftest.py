@@ -256,3 +256,16 @@ def session_databases(
     factory = DatabaseFactory(request, tmp_path_factory.mktemp("session-dbs"))
     yield factory
     factory.release()
+
+
+@pytest.fixture(autouse=True)
+def _forget_registered_secrets() -> Iterator[None]:
+    """Secrets registered for masking are process-wide: a test's secrets must not mask text in
+    the tests that run after it in the same worker."""
+    from dbfleet import secrets
+
+    with secrets._lock:
+        before = set(secrets._secrets)
+    yield
+    with secrets._lock:
+        secrets._secrets.intersection_update(before)

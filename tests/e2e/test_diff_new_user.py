@@ -85,6 +85,12 @@ def test_generate_migrate_diff_and_undo_walkthrough(tmp_path: Path, db_url: str)
     text = v2.read_text()
     assert "-- hazard data_loss" in text and "fax" in text  # the dropped column is flagged
     assert u2.exists()
+    # Lint agrees: the column's data is lost (on SQLite, by the rebuild's drop of the old table,
+    # which dbfleet otherwise marks as intended), and no comment dbfleet wrote is a finding.
+    linted = cli_process(project, "lint", "--format", "json")
+    found = {(f["code"], f["file"]) for f in json.loads(linted.stdout)["findings"]}
+    assert linted.exit_code == 3 and any(code in ("DF101", "DF102") for code, _ in found)
+    assert not any(code == "DF004" for code, _ in found)
 
     again = cli_process(project, "generate", "again")
     assert again.exit_code == 1 and "nothing to generate" in again.stderr

@@ -258,8 +258,38 @@ def generate(
     folder.mkdir(parents=True, exist_ok=True)
     for name, text in files.items():
         (folder / name).write_text(text, encoding="utf-8")
+    _drop_unused_suppressions(project, [folder / name for name in files])
+    for name in files:
         info(f"wrote {folder.name}/{name}")
     info(summary_line(forward))
+
+
+def _drop_unused_suppressions(project: Project, paths: list[Path]) -> None:
+    """The diff engine marks statements that trip a lint rule by design (a rebuilt table's old
+    copy dropped) with dbfleet:ignore; where lint, knowing the migrations before, finds the rule
+    does not fire there (the table is new), the comment would be a warning of its own: drop it."""
+    from dbfleet.lint.run import Options
+    from dbfleet.lint.run import lint as run_lint
+
+    if not any("dbfleet:ignore" in p.read_text(encoding="utf-8") for p in paths):
+        return
+    try:
+        result = run_lint(project, Options(paths=tuple(paths)))
+    except DbfleetError:
+        return  # lint cannot run here: the comments stay, which is harmless
+    unused: dict[str, set[int]] = {}
+    for finding in result.findings:
+        if finding.code == "DF004":
+            unused.setdefault(Path(finding.path).name, set()).add(finding.line)
+    for path in paths:
+        lines = unused.get(path.name)
+        if lines:
+            kept = [
+                line
+                for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+                if n not in lines or "dbfleet:ignore" not in line
+            ]
+            path.write_text("\n".join(kept) + "\n", encoding="utf-8")
 
 
 def _shown(path: Path, root: Path) -> Path:

@@ -39,6 +39,7 @@ def render_sql(d: Diff, title: str = "") -> str:
                 out.append(f"-- hazard {hazard.code}: {hazard.message}")
             if not step.transactional:
                 out.append("-- runs outside a transaction")
+            out += [f"-- dbfleet:ignore {why}" for why in step.lint_ignore]
             out.append(step.sql)
     return "\n".join(out) + "\n"
 

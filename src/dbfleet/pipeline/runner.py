@@ -452,17 +452,21 @@ class _Runner:
         return (128 - code if code < 0 else code), timed_out  # killed by signal N: 128 + N
 
     def _read(self, key: tuple[str, str], stream: IO[bytes], tee: Path | None) -> None:
+        # A stream kept in a file (a plan's Markdown) goes there, not to the log: it would drown
+        # the other steps' lines; the log says where it is.
         copy = open(tee, "w", encoding="utf-8") if tee is not None else None  # noqa: SIM115
         try:
             for raw in iter(stream.readline, b""):
                 text = raw.decode("utf-8", errors="replace")
                 if copy is not None:
                     copy.write(text)
-                self.events.put(_Line(key, text.rstrip("\r\n")))
+                else:
+                    self.events.put(_Line(key, text.rstrip("\r\n")))
         finally:
             stream.close()
             if copy is not None:
                 copy.close()
+                self.events.put(_Line(key, f"the plan for review: {tee}"))
 
     def _kill_all(self) -> None:
         with self.lock:
