@@ -164,10 +164,7 @@ class Project:
         )
 
     def _anchored(self, url: DatabaseUrl) -> DatabaseUrl:
-        """A relative SQLite path means relative to the project, wherever dbfleet runs from."""
-        if url.engine != "sqlite" or url.database == ":memory:" or os.path.isabs(url.database):
-            return url
-        return url.with_database(str(self.root / url.database))
+        return url.anchored(self.root)
 
     def resolve(self, value: str, where: str, *, secret: bool = False) -> str:
         """Replace ${env:VAR}, ${file:PATH} and ${STORE:PATH#KEY} in `value`; `$${` is `${`."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
@@ -57,6 +58,30 @@ class DatabaseUrl:
         return f"{self.scheme}://{auth}{host}/{quote(self.database, safe='')}" + (
             f"?{query}" if query else ""
         )
+
+    @property
+    def is_file(self) -> bool:
+        """A database that is a file (SQLite) rather than one on a server."""
+        return self.engine == "sqlite" and self.database != ":memory:"
+
+    @property
+    def server(self) -> str:
+        """The server the database lives on (one name for all file databases): what per-server
+        connection caps count against."""
+        if self.engine == "sqlite":
+            return "sqlite"
+        return f"{self.engine}://{self.host or 'localhost'}:{self.port or ''}"
+
+    def anchored(self, root: str | os.PathLike[str]) -> DatabaseUrl:
+        """A file database named by a relative path means relative to `root` (the project),
+        wherever dbfleet runs from; any other URL is returned as it is."""
+        if not self.is_file or os.path.isabs(self.database):
+            return self
+        return self.with_database(os.path.join(root, self.database))
+
+    def file_missing(self) -> bool:
+        """A file database whose file does not exist (yet)."""
+        return self.is_file and not os.path.exists(self.database)
 
     def with_database(self, database: str) -> DatabaseUrl:
         """The same server and credentials, another database (or SQLite file)."""

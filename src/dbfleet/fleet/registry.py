@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,9 +31,7 @@ class Tenant:
     @property
     def server(self) -> str:
         """What per_server_concurrency counts against: host and port (one SQLite 'server')."""
-        if self.url.engine == "sqlite":
-            return "sqlite"
-        return f"{self.url.engine}://{self.url.host or 'localhost'}:{self.url.port or ''}"
+        return self.url.server
 
     @property
     def label(self) -> str:
@@ -191,10 +188,9 @@ def _tenant(row: Mapping[str, Any], where: str, settings: FleetSettings) -> tupl
 
 
 def _parse(raw: str, where: str, settings: FleetSettings) -> DatabaseUrl:
-    url = parse_url(settings.resolve(raw, f"{where}.url", secret=True), where=where)
-    if url.engine == "sqlite" and url.database != ":memory:" and not os.path.isabs(url.database):
-        url = url.with_database(str(settings.root / url.database))
-    return url
+    return parse_url(settings.resolve(raw, f"{where}.url", secret=True), where=where).anchored(
+        settings.root
+    )
 
 
 def select_tenants(

@@ -58,13 +58,10 @@ def details(expected: object, actual: object) -> str:
 
 def live_schema(project: Project, env: Environment, *, include_history: bool = False) -> Model:
     """The target's schema; an SQLite file `migrate` has not created yet is an empty one."""
-    import os
-
     from dbfleet.schema.sources import Source, load_model
 
-    url = env.url
-    if url.engine == "sqlite" and url.database != ":memory:" and not os.path.exists(url.database):
-        return Model(engine="sqlite")
+    if env.url.file_missing():
+        return Model(engine=env.url.engine)
     return load_model(Source("env", env.name), project, include_history=include_history)
 
 

@@ -86,7 +86,7 @@ def load_model(
 def inspect_url(url: DatabaseUrl) -> Model:
     from dbfleet.engines import connect, inspect
 
-    if url.engine == "sqlite" and url.database != ":memory:" and not os.path.exists(url.database):
+    if url.file_missing():
         raise DbfleetError(
             f"SQLite database {url.database} does not exist",
             hint="`dbfleet migrate` creates it; otherwise check the path in the URL",

@@ -204,9 +204,7 @@ def store_url(project: Project) -> DatabaseUrl:
                 f"{where}: the state store cannot live on {url.engine}",
                 hint="use a postgresql:// URL, or remove state_url for the SQLite file",
             )
-        if url.engine == "sqlite" and not os.path.isabs(url.database):
-            url = url.with_database(str(project.root / url.database))
-        return url
+        return url.anchored(project.root)
     return parse_url(f"sqlite:///{project.root / STATE_FILE}", where="state store")
 
 
