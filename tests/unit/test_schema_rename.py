@@ -54,3 +54,43 @@ def test_two_schemas_with_the_same_objects_become_equal() -> None:
     assert "x.acme FROM n.invoices" in acme.views[0].definition
     assert "'myacme.t'" in acme.routines[0].definition  # only whole-name prefixes
     assert rename_schema(acme, "n", "acme") == _model("acme", "acme")
+
+
+def test_string_literals_keep_the_schema_name_unless_they_name_an_object() -> None:
+    """A default of 'acme.com' in tenant acme is data, not a reference: renaming it would make
+    every tenant named like a domain differ from the template. A reg* cast names an object."""
+    model = Model(
+        engine="postgresql",
+        schemas=(Schema("acme"),),
+        tables=(
+            Table(
+                "acme",
+                "users",
+                columns=(
+                    Column("id", "integer", False, "nextval('acme.users_id_seq'::regclass)"),
+                    Column("site", "text", True, "'acme.com'::text"),
+                    Column("note", "text", True, "E'acme.\\'s'::text"),
+                ),
+            ),
+        ),
+        routines=(
+            Routine(
+                "acme",
+                "f",
+                "function",
+                "",
+                "CREATE FUNCTION acme.f() RETURNS text LANGUAGE sql AS $$ -- don't\n"
+                "SELECT site FROM acme.users WHERE site = 'acme.com' $$",
+            ),
+        ),
+    )
+    renamed = rename_schema(model, "acme", "tenant")
+    columns = {c.name: c.default for c in renamed.tables[0].columns}
+    assert columns == {
+        "id": "nextval('tenant.users_id_seq'::regclass)",
+        "site": "'acme.com'::text",
+        "note": "E'acme.\\'s'::text",
+    }
+    body = renamed.routines[0].definition
+    assert "FROM tenant.users WHERE site = 'acme.com'" in body
+    assert body.startswith("CREATE FUNCTION tenant.f()")

@@ -9,11 +9,14 @@ schema to another name:
   `references` and of a partition's `partition_of`;
 - textually, in every other string (definitions, defaults, column types, `depends_on` keys,
   `inherits`): a schema-qualified name's prefix, quoted (`"acme".`) or bare (`acme.`, not
-  preceded by a letter, digit, `_`, `$`, `"` or `.`), becomes the new schema's prefix.
+  preceded by a letter, digit, `_`, `$`, `"` or `.`), becomes the new schema's prefix —
+  outside string literals (`'...'`, `E'...'`), which are left as they are (a default of
+  'acme.com' stays 'acme.com'), except those cast to a reg* type (`'acme.seq'::regclass` names
+  an object). Routine bodies and comments are renamed like code.
 
-The textual part is honest string replacement, not parsing: a string literal or comment that
-happens to contain `acme.` (a default of 'acme.com') is rewritten too, and a table alias
-equal to the schema's name followed by a dot would be as well.
+The textual part is a tokenizer's worth of care, not parsing: a table alias equal to the
+schema's name followed by a dot would be rewritten as well, and so would `acme.` in a comment
+or in a string inside a routine body.
 """
 
 from __future__ import annotations
@@ -88,11 +91,31 @@ def _text_swapper(old: str, new: str, quote: Callable[[str], str]) -> Callable[[
         pairs.append((always, '"' + new.replace('"', '""') + '".'))
     bare = re.compile(r'(?<![\w$".])' + re.escape(old) + r"\.")
 
-    def swap(text: str) -> str:
-        if old not in text and all(b not in text for b, _ in pairs):
-            return text
+    def swap_code(text: str) -> str:
         for before, after in pairs:
             text = text.replace(before, after)
         return bare.sub(lambda _: new + ".", text)
 
+    def swap(text: str) -> str:
+        if old not in text and all(b not in text for b, _ in pairs):
+            return text
+        # String literals are kept as they are, except those cast to a reg* type
+        # ('acme.seq'::regclass), which name objects.
+        out, at = [], 0
+        for match in _LITERAL.finditer(text):
+            if match["comment"] or text.startswith("::reg", match.end()):
+                continue  # renamed with the code around it
+            out += [swap_code(text[at : match.start()]), match.group(0)]
+            at = match.end()
+        out.append(swap_code(text[at:]))
+        return "".join(out)
+
     return swap
+
+
+# String literals as the server prints them in definitions: standard, and E'' with backslash
+# escapes. Dollar-quoted routine bodies are code (they name their own schema's objects too);
+# comments are matched only so that an apostrophe in one ("-- don't") starts no literal.
+_LITERAL = re.compile(
+    r"""(?P<comment>--[^\n]*|/\*.*?\*/)|[Ee]'(?:[^'\\]|\\.|'')*'|'(?:[^']|'')*'""", re.S
+)
