@@ -9,7 +9,7 @@ import pytest
 
 from dbfleet.errors import ConfigError
 from tests.lint_support import codes, lint_project, only
-from tests.support import cli, cli_process, write_project
+from tests.support import cli, cli_process, query, write_project
 
 T1 = "CREATE TABLE a (id bigint PRIMARY KEY, x text);\n"
 T2 = "CREATE TABLE b (id bigint PRIMARY KEY, y text);\n"
@@ -133,3 +133,23 @@ def test_changed_since_outside_a_repository_is_one_clear_error(tmp_path):
     lint_project(root, {"V1__a.sql": T1})
     with pytest.raises(ConfigError, match="is not in a git repository"):
         lint_project(root, {}, changed_since="main")
+
+
+def test_postgres_env_sizes_come_from_the_catalog_estimates(tmp_path, pg_url):
+    project = write_project(
+        tmp_path / "p",
+        pg_url,
+        {"V1__a.sql": "CREATE TABLE a (id BIGINT PRIMARY KEY, x TEXT);\n"},
+    )
+    assert cli(project, "migrate").exit_code == 0
+    query(pg_url, "INSERT INTO a SELECT g, 'x' FROM generate_series(1, 500) g")
+    query(pg_url, "ANALYZE a")
+    (project / "migrations" / "V2__b.sql").write_text(
+        "SET lock_timeout = '5s';\nALTER TABLE a DROP COLUMN x;\n"
+    )
+    result = cli(project, "lint", "--env", "dev", "--json")
+    import json
+
+    (finding,) = json.loads(result.stdout)["findings"]
+    assert finding["code"] == "DF102"
+    assert finding["message"].startswith("DROP COLUMN x deletes the column's data in a (500 rows, ")

@@ -42,6 +42,14 @@ def inspect(conn: Connection) -> Model:
     return _module(conn.url.engine, "inspect").inspect(conn)  # type: ignore[no-any-return]
 
 
+def table_sizes(conn: Connection) -> dict[str, tuple[int, int | None]]:
+    """{table: (rows, bytes)} of the connected database's tables, from the catalog's estimates
+    where it has them (instant whatever the size); rows is -1 when the engine does not know yet,
+    bytes None when it does not say. Names are as lint compares them (lower case unless the
+    engine keeps case)."""
+    return _module(conn.url.engine, "inspect").table_sizes(conn)  # type: ignore[no-any-return]
+
+
 def render(model: Model) -> str:
     """The model as one DDL script, in dependency order."""
     return _module(model.engine, "render").render(model)  # type: ignore[no-any-return]

@@ -149,6 +149,15 @@ class Dialect:
     # state store), sent once after connecting. Each is run with Connection.query, so it may
     # return a row (SQLite's PRAGMA journal_mode does), which is ignored.
     store_session: ClassVar[tuple[str, ...]] = ()
+    # Facts lint needs: the settings that bound a lock wait and a statement's run time, the
+    # longest identifier the engine keeps (None: no limit), the comment syntax (block comments
+    # nest; "#" starts a comment) and whether the catalog records which views use a table.
+    lock_timeout_settings: ClassVar[frozenset[str]] = frozenset()
+    statement_timeout_settings: ClassVar[frozenset[str]] = frozenset()
+    max_identifier: ClassVar[int | None] = None
+    nested_block_comments: ClassVar[bool] = False
+    hash_comments: ClassVar[bool] = False
+    view_dependencies: ClassVar[bool] = False
     # Whitespace and comments that may open a statement (for mapping error positions to lines).
     leading_noise: ClassVar[re.Pattern[str]] = re.compile(
         r"^(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/)*", re.S

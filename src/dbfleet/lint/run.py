@@ -27,22 +27,6 @@ _SUPPRESSION = re.compile(
     r"--[ \t]*dbfleet:ignore(?![\w-])[ \t]*(?P<codes>[\w-]+(?:[ \t]*,[ \t]*[\w-]+)*)?"
     r"(?P<reason>[^\n]*)"
 )
-# Per-engine facts as data: lock and statement timeout settings (SQLite has none), and the
-# identifier length the engine keeps.
-_TIMEOUT_SETTINGS = {
-    "postgresql": frozenset({"lock_timeout"}),
-    "mysql": frozenset({"lock_wait_timeout", "innodb_lock_wait_timeout"}),
-    "sqlite": frozenset(),
-}
-_STATEMENT_TIMEOUT_SETTINGS = {
-    "postgresql": frozenset({"statement_timeout"}),
-    "mysql": frozenset({"max_statement_time", "max_execution_time"}),
-    "sqlite": frozenset(),
-}
-_MAX_IDENTIFIER = {"postgresql": 63, "mysql": 64, "sqlite": None}
-# Comment syntax: (block comments nest, "#" starts a comment).
-_COMMENTS = {"postgresql": (True, False), "mysql": (False, True), "sqlite": (False, False)}
-_VIEW_DEPENDENCIES = {"postgresql": True, "mysql": False, "sqlite": False}
 
 
 @dataclass
@@ -297,7 +281,7 @@ def _lint_file(run: _Run, script: Script, state: SchemaState) -> None:
         if script.linted:
             run.add(script, "DF001", exc.message, lines, 0, exc.line)
         return
-    located = locate(text, statements, *_COMMENTS[run.engine])
+    located = locate(text, statements, run.dialect.nested_block_comments, run.dialect.hash_comments)
     parsed: list[StatementOps] = []
     for index, item in enumerate(located):
         result = run.parser.parse(item.statement.text)
@@ -316,10 +300,10 @@ def _lint_file(run: _Run, script: Script, state: SchemaState) -> None:
         parsed.append(StatementOps(index, result.ops, outside))
     facts = FileFacts(
         script.kind,
-        _TIMEOUT_SETTINGS[run.engine],
-        _STATEMENT_TIMEOUT_SETTINGS[run.engine],
-        _MAX_IDENTIFIER[run.engine],
-        _VIEW_DEPENDENCIES[run.engine],
+        run.dialect.lock_timeout_settings,
+        run.dialect.statement_timeout_settings,
+        run.dialect.max_identifier,
+        run.dialect.view_dependencies,
         run.settings.naming,
     )
     hits = check_file(parsed, facts, state, "new" if script.pending else "existing")

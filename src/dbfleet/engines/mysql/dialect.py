@@ -9,6 +9,10 @@ from dbfleet.engines.base import Dialect, Statement
 
 
 class MysqlDialect(Dialect):
+    lock_timeout_settings = frozenset({"lock_wait_timeout", "innodb_lock_wait_timeout"})
+    statement_timeout_settings = frozenset({"max_statement_time", "max_execution_time"})
+    max_identifier = 64
+    hash_comments = True
     display_name: ClassVar[str] = "MariaDB/MySQL"
     name: ClassVar[str] = "mysql"
     transactional_ddl: ClassVar[bool] = False

@@ -666,3 +666,17 @@ def _referenced_tables(query: str) -> Iterable[str]:
         if after.startswith(".") or before.endswith(".") or _ALIAS_BEFORE.search(before):
             continue
         yield m.group()[1:-1].replace("``", "`")
+
+
+_TABLE_SIZES = """
+SELECT table_name, table_rows, data_length + index_length FROM information_schema.tables
+WHERE table_schema = DATABASE() AND table_type = 'BASE TABLE'
+"""
+
+
+def table_sizes(conn: Connection) -> dict[str, tuple[int, int | None]]:
+    """{table: (rows, bytes)} from information_schema's estimates (InnoDB's are approximate)."""
+    return {
+        str(n).lower(): (int(r or 0), int(b) if b is not None else None)
+        for n, r, b in conn.query(_TABLE_SIZES)
+    }

@@ -381,3 +381,17 @@ def _privileges(
         option = " WITH GRANT OPTION" if grantable else ""
         grants.append(Privilege(schema, obj, f"GRANT {listed} ON {kind} {name} TO {role}{option}"))
     return tuple(grants + revokes), tuple(owners)
+
+
+# Catalog estimates, not counts: reading them is instant whatever the table's size.
+_TABLE_SIZES = """
+SELECT c.relname, c.reltuples::bigint, pg_total_relation_size(c.oid)
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+  AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%'
+"""
+
+
+def table_sizes(conn: Connection) -> dict[str, tuple[int, int | None]]:
+    """{table: (rows, bytes)}; reltuples is -1 for a table never vacuumed or analyzed."""
+    return {str(n): (int(r), int(b)) for n, r, b in conn.query(_TABLE_SIZES)}

@@ -872,3 +872,17 @@ def _view(
         triggers=tuple(sorted(triggers, key=lambda t: t.name)),
         attrs=attrs(columns=columns, depends_on=tuple(sorted(depends))),
     )
+
+
+def table_sizes(conn: Connection) -> dict[str, tuple[int, int | None]]:
+    """{table: (rows, None)}: SQLite keeps no estimates, so its rows are counted."""
+    names = conn.query(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+    )
+    return {
+        str(name).lower(): (
+            int(conn.query(f"SELECT count(*) FROM {DIALECT.quote_ident(str(name))}")[0][0]),
+            None,
+        )
+        for (name,) in names
+    }
