@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from dbfleet.diff import Diff, Options
     from dbfleet.schema.model import Model
 
-SourceHelp = "env:NAME, a database URL, dir:PATH, migrations[@VERSION] or file:MODEL.json."
+SourceHelp = "env:NAME, a database URL, dir:PATH, migrations, migrations@VERSION or file:MODEL.json"
 
 # Options `diff` and `generate` share.
 RenameOption = Annotated[

@@ -30,7 +30,7 @@ fleet_app = typer.Typer(
 app.add_typer(fleet_app, name="fleet")
 
 EnvOption = Annotated[
-    str | None, typer.Option("--env", "-e", help="Environment with a [fleet] table.")
+    str | None, typer.Option("--env", "-e", help="Environment with a fleet table.")
 ]
 TenantOption = Annotated[
     list[str] | None, typer.Option("--tenant", help="Only this tenant (repeatable).")

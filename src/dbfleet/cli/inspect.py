@@ -21,7 +21,8 @@ def inspect(
     source: Annotated[
         str,
         typer.Argument(
-            help="env:NAME, a database URL, dir:PATH, migrations[@VERSION] or file:MODEL.json."
+            help="env:NAME, a database URL, dir:PATH, migrations, migrations@VERSION "
+            "or file:MODEL.json"
         ),
     ],
     format: Annotated[str, typer.Option("--format", "-f", help="sql or json.")] = "sql",

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 pipeline_app = typer.Typer(
     name="pipeline",
-    help="Run the [pipeline] of dbfleet.toml: lint, test, plan, apply, approval gates.",
+    help="Run the stages of dbfleet.toml's pipeline: lint, test, plan, apply, approval gates.",
     no_args_is_help=True,
 )
 app.add_typer(pipeline_app, name="pipeline")
