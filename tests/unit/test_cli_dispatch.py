@@ -43,3 +43,30 @@ def test_every_registered_command_is_in_the_table_that_loads_it():
         c.name or get_command_name(c.callback.__name__) for c in app.registered_commands
     } | {g.name for g in app.registered_groups}
     assert registered == set(COMMAND_MODULES)
+
+
+def test_no_help_text_loses_words_to_rich_markup():
+    """Help is rendered with Rich markup: "[pipeline]" or "migrations[@VERSION]" would vanish
+    from what a user reads. Square brackets in help texts must be escaped or avoided."""
+    import re
+
+    import click
+    import typer
+
+    tag = re.compile(r"(?<!\\)\[[a-z@/][^\]]*\]")
+    found = []
+
+    def walk(command: click.Command, path: str) -> None:
+        for text in (command.help, command.short_help):
+            if text and tag.search(text):
+                found.append(f"{path}: {text}")
+        for param in command.params:
+            help_text = getattr(param, "help", None)
+            if help_text and tag.search(help_text):
+                found.append(f"{path} {param.name}: {help_text}")
+        if isinstance(command, click.Group):
+            for name, sub in command.commands.items():
+                walk(sub, f"{path} {name}")
+
+    walk(typer.main.get_command(app), "dbfleet")
+    assert found == []
