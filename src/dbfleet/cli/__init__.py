@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> None:
         from dbfleet.cli.output import emit_json, error
 
         error(str(exc))
-        if "--json" in args:  # machines reading stdout get the error too
+        if _wants_json(args):  # machines reading stdout get the error too
             emit_json({"error": exc.message, "hint": exc.hint})
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
@@ -43,3 +43,14 @@ def main(argv: list[str] | None = None) -> None:
 
         error(f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)")
         sys.exit(1)
+
+
+def _wants_json(args: list[str]) -> bool:
+    """Whether the command line asks for JSON on stdout: --json, or -f/--format json."""
+    from itertools import pairwise
+
+    return (
+        "--json" in args
+        or "--format=json" in args
+        or any(a in ("-f", "--format") and b == "json" for a, b in pairwise(args))
+    )

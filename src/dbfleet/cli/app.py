@@ -89,6 +89,7 @@ COMMAND_MODULES = {
     "history": "history",
     "pipeline": "pipeline",
     "ci": "ci",
+    "schema": "schema",
 }
 
 

@@ -105,7 +105,7 @@ def _status_json(env: Environment, state: TargetState) -> dict[str, Any]:
                 "description": e.description,
                 "script": e.script,
                 "state": e.state.value,
-                "installed_on": str(e.row.installed_on) if e.row else None,
+                "installed_on": _iso(e.row.installed_on) if e.row else None,
                 "installed_by": e.row.installed_by if e.row else None,
                 "execution_time_ms": e.row.execution_time if e.row else None,
                 "checksum": e.file.checksum if e.file else (e.row.checksum if e.row else None),
@@ -114,6 +114,23 @@ def _status_json(env: Environment, state: TargetState) -> dict[str, Any]:
         ],
         "summary": counts,
     }
+
+
+def _iso(value: object) -> str | None:
+    """When a history row was written, as ISO 8601 like every other time dbfleet prints: UTC
+    with "Z" where the engine records the zone (PostgreSQL's timestamptz; SQLite writes UTC),
+    else the server's local time as it stored it (MariaDB's TIMESTAMP)."""
+    from datetime import UTC, datetime
+
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            return value.isoformat(timespec="milliseconds")
+        utc = value.astimezone(UTC).replace(tzinfo=None)
+        return utc.isoformat(timespec="milliseconds") + "Z"
+    text = str(value).strip().replace(" ", "T", 1)  # SQLite: "2026-11-22 08:06:14.967", UTC
+    return text if text.endswith("Z") else text + "Z"
 
 
 @app.command()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import asdict, is_dataclass
 from typing import Any
 
 from dbfleet.diff.change import Change, Diff
@@ -44,15 +43,11 @@ def render_sql(d: Diff, title: str = "") -> str:
     return "\n".join(out) + "\n"
 
 
-def _plain(value: Any) -> Any:
-    if is_dataclass(value) and not isinstance(value, type):
-        return {k: _plain(v) for k, v in asdict(value).items() if k not in ("attrs",)}
-    if isinstance(value, tuple | list):
-        return [_plain(v) for v in value]
-    return value
-
-
 def to_data(d: Diff) -> dict[str, Any]:
+    # An object before and after a change reads as in the model's JSON (same keys, defaults
+    # left out, attrs as an object), so one schema describes both documents.
+    from dbfleet.schema.serialize import object_data
+
     return {
         "engine": d.engine,
         "summary": summary_line(d),
@@ -63,8 +58,8 @@ def to_data(d: Diff) -> dict[str, Any]:
                 "kind": c.kind,
                 "object": c.name,
                 "reason": c.reason or None,
-                "before": _plain(c.before),
-                "after": _plain(c.after),
+                "before": object_data(c.before),
+                "after": object_data(c.after),
                 "hazards": [
                     {"code": h.code, "severity": h.severity, "message": h.message}
                     for h in c.all_hazards()

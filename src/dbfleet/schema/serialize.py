@@ -59,6 +59,11 @@ def to_json(model: Model) -> str:
     return json.dumps(body, indent=2, ensure_ascii=False) + "\n"
 
 
+def object_data(obj: Any) -> Any:
+    """One model object (a table, column, index, ...) as it reads in the model's JSON."""
+    return _plain(obj)
+
+
 def _plain(obj: Any) -> Any:
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         out = {}
