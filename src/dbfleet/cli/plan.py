@@ -143,7 +143,7 @@ def _markdown(made: Plan) -> str:
             "|---|---|---|---|",
         ]
         out += [
-            f"| {f['severity']} | `{f['code']}` {f['name']} | `{f['file']}:{f['line']}` | "
+            f"| {f['severity']} | `{f['code']}` {f['rule']} | `{f['file']}:{f['line']}` | "
             f"{_cell(str(f['message']))} |"
             for f in made.lint
         ]

@@ -138,7 +138,7 @@ def _lint(project: Project, env: Environment, scripts: list[str]) -> tuple[dict[
     return tuple(
         {
             "code": f.code,
-            "name": f.name,
+            "rule": f.name,
             "severity": f.severity.value,
             "message": f.message,
             "file": f.path,
