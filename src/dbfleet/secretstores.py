@@ -381,6 +381,7 @@ def _aws_error(response: Mapping[str, Any]) -> tuple[str, str]:
 
 
 GCP_ENDPOINT = "DBFLEET_GCP_SM_ENDPOINT"
+GCP_RETRY_SECONDS = 10  # how long an UNAVAILABLE Secret Manager is asked again
 
 
 def _read_gcp(reference: Reference) -> Secret:
@@ -389,6 +390,7 @@ def _read_gcp(reference: Reference) -> Secret:
     )
     import requests  # the REST transport's own
     from google.api_core import exceptions as api
+    from google.api_core.retry import Retry, if_exception_type
     from google.auth import exceptions as auth
 
     project, secret, version = gcp_secret_name(reference)
@@ -397,8 +399,16 @@ def _read_gcp(reference: Reference) -> Secret:
     what = f"version {version} of the secret '{secret}' in project '{project}'"
     try:
         client = _gcp_client(secretmanager, endpoint)
+        # the library's own retry of UNAVAILABLE and RESOURCE_EXHAUSTED goes on for a minute
+        retry = Retry(
+            initial=0.5,
+            maximum=4,
+            predicate=if_exception_type(api.ServiceUnavailable, api.TooManyRequests),
+            timeout=GCP_RETRY_SECONDS,
+        )
         answer = client.access_secret_version(
             name=f"projects/{project}/secrets/{secret}/versions/{version}",
+            retry=retry,
             timeout=_TIMEOUT_SECONDS,
         )
     except auth.DefaultCredentialsError:
@@ -434,7 +444,17 @@ def _read_gcp(reference: Reference) -> Secret:
                 "name an enabled one with @VERSION",
             )
         reference.fail(f"Google Secret Manager answered {status}: {message}")
-    except (requests.exceptions.RequestException, auth.TransportError, api.RetryError) as exc:
+    except api.RetryError as exc:
+        status, message = (
+            _google_error(exc.cause)
+            if isinstance(exc.cause, api.GoogleAPICallError)
+            else ("no answer", str(exc.cause))
+        )
+        reference.fail(
+            f"Google Secret Manager kept answering {status} for {GCP_RETRY_SECONDS} s: {message}",
+            hint="try again later; see https://status.cloud.google.com",
+        )
+    except (requests.exceptions.RequestException, auth.TransportError) as exc:
         reference.fail(
             f"cannot reach Google Secret Manager at {shown} ({_reason(exc)})",
             hint=f"check the network, and {GCP_ENDPOINT} if set",

@@ -117,6 +117,7 @@ class LocalGoogle:
         self.denied: set[str] = set()  # "project/secret"s the caller may not read
         self.disabled: set[str] = set()  # "project/secret"s whose versions are all disabled
         self.damaged = False  # send a checksum that does not match the payload
+        self.unavailable = False  # answer 503 UNAVAILABLE, as during an outage
         self.reads: list[str] = []
         google = self
 
@@ -135,6 +136,9 @@ class LocalGoogle:
                 project, secret, version = parts[3], parts[5], parts[7]
                 key = f"{project}/{secret}"
                 google.reads.append(f"{key}@{version}")
+                if google.unavailable:
+                    message = "The service is currently unavailable."
+                    return self.answer(503, google_error(503, "UNAVAILABLE", message))
                 if not re.fullmatch(r"[A-Za-z0-9_-]+", secret):
                     message = "Invalid resource field value in the request."
                     return self.answer(400, google_error(400, "INVALID_ARGUMENT", message))
@@ -310,6 +314,20 @@ def test_an_unreachable_google_endpoint_is_named(
     assert ENDPOINT in line
 
 
+def test_an_unavailable_google_secret_manager_is_asked_again_then_reported(
+    tmp_path: Path, google: LocalGoogle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(secretstores, "GCP_RETRY_SECONDS", 1.5)
+    google.unavailable = True
+    root = project(tmp_path / "p", "sqlite:///${gcp-sm:billing-prod/db#name}")
+
+    line = one_line_error(cli(root, "status"))
+
+    assert "Google Secret Manager kept answering UNAVAILABLE for 1.5 s" in line
+    assert "The service is currently unavailable." in line and "try again later" in line
+    assert len(google.reads) > 1
+
+
 def test_a_google_payload_that_fails_its_checksum_is_refused(
     tmp_path: Path, google: LocalGoogle
 ) -> None:
@@ -461,6 +479,9 @@ class LocalAzure:
                     )
                 name, version = segments[1], "/".join(segments[2:])
                 azure.reads.append(name)
+                if not re.fullmatch(r"[0-9a-zA-Z-]+", name):
+                    message = "The request URI contains an invalid name: " + name
+                    return self.answer(400, {"error": {"code": "BadParameter", "message": message}})
                 if name in azure.denied:
                     message = "Caller is not authorized to perform action on resource.\nIf role assignments were recently changed, please wait several minutes."
                     return self.answer(
@@ -661,6 +682,17 @@ def test_a_missing_key_lists_the_keys_the_azure_secret_has_but_never_their_value
 
     assert "the secret has no key 'db'" in line and "its keys: password, username" in line
     assert user not in result.output and password not in result.output
+
+
+def test_any_other_key_vault_error_is_shown_with_its_status(
+    tmp_path: Path, azure: LocalAzure
+) -> None:
+    line, _ = error(project(tmp_path / "p", "sqlite:///${azure-kv:billing-kv/db_password}"))
+
+    assert line.endswith(
+        f"Azure Key Vault https://{VAULT_HOST} answered 400: "
+        "(BadParameter) The request URI contains an invalid name: db_password"
+    )
 
 
 def test_an_unreachable_azure_vault_is_named_by_its_url(tmp_path: Path, azure: LocalAzure) -> None:
