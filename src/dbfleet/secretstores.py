@@ -1,13 +1,15 @@
-"""Secret stores for ${vault:MOUNT/PATH#KEY} and ${aws-sm:NAME#KEY}: one fetch per secret a run.
+"""Secret stores (Vault, AWS/Google Secret Manager, Azure Key Vault): one fetch per secret a run.
 
 Imported only when dbfleet.toml references a store, and each store imports its client library
-(hvac, boto3) only when it is used, so plain commands pay nothing for them.
+(hvac, boto3, google-cloud-secret-manager, azure-keyvault-secrets) only when it is used, so plain
+commands pay nothing for them.
 """
 
 from __future__ import annotations
 
 import importlib
 import json
+import logging
 import os
 import re
 import threading
@@ -15,11 +17,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, NoReturn
+from urllib.parse import urlsplit
 
 from dbfleet.errors import ConfigError
 from dbfleet.secrets import register_secret
 
-SUPPORTED = "${env:VAR}, ${file:PATH}, ${vault:MOUNT/PATH#KEY}, ${aws-sm:NAME#KEY}"
+SUPPORTED = (
+    "${env:VAR}, ${file:PATH}, ${vault:MOUNT/PATH#KEY}, ${aws-sm:NAME#KEY}, "
+    "${gcp-sm:PROJECT/SECRET#KEY}, ${azure-kv:VAULT/NAME#KEY}"
+)
 _TIMEOUT_SECONDS = 10  # a store that does not answer must not hang a deploy for minutes
 
 _lock = threading.RLock()
@@ -109,13 +115,25 @@ def _pick(secret: Secret, reference: Reference) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
-def _client_library(module: str, extra: str, reference: Reference) -> ModuleType:
+def _client_library(
+    module: str, extra: str, reference: Reference, package: str | None = None
+) -> ModuleType:
     try:
         return importlib.import_module(module)
     except ImportError:
         reference.fail(
-            f"the {module} package is not installed", hint=f"pip install 'dbfleet[{extra}]'"
+            f"the {package or module} package is not installed",
+            hint=f"pip install 'dbfleet[{extra}]'",
         )
+
+
+def _text_secret(text: str) -> Secret:
+    """A secret stored as text: used whole, or by key when it is a JSON object."""
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        parsed = None
+    return Secret(text=text, fields=parsed if isinstance(parsed, dict) else None)
 
 
 def _reason(exc: BaseException) -> str:
@@ -343,11 +361,7 @@ def _read_aws(reference: Reference) -> Secret:
         reference.fail(
             "the secret is binary (SecretBinary), not text", hint="store it as a SecretString"
         )
-    try:
-        parsed = json.loads(text)
-    except ValueError:
-        parsed = None
-    return Secret(text=text, fields=parsed if isinstance(parsed, dict) else None)
+    return _text_secret(text)
 
 
 def _aws_error(response: Mapping[str, Any]) -> tuple[str, str]:
@@ -366,4 +380,284 @@ def _aws_error(response: Mapping[str, Any]) -> tuple[str, str]:
     return code, " ".join(message.split())[:300]
 
 
-_STORES: dict[str, Callable[[Reference], Secret]] = {"vault": _read_vault, "aws-sm": _read_aws}
+GCP_ENDPOINT = "DBFLEET_GCP_SM_ENDPOINT"
+GCP_RETRY_SECONDS = 10  # how long an UNAVAILABLE Secret Manager is asked again
+
+
+def _read_gcp(reference: Reference) -> Secret:
+    secretmanager = _client_library(
+        "google.cloud.secretmanager", "gcp", reference, package="google-cloud-secret-manager"
+    )
+    import requests  # the REST transport's own
+    from google.api_core import exceptions as api
+    from google.api_core.retry import Retry, if_exception_type
+    from google.auth import exceptions as auth
+
+    project, secret, version = gcp_secret_name(reference)
+    endpoint = os.environ.get(GCP_ENDPOINT, "").strip() or None
+    shown = endpoint or "secretmanager.googleapis.com"
+    what = f"version {version} of the secret '{secret}' in project '{project}'"
+    try:
+        client = _gcp_client(secretmanager, endpoint)
+        # the library's own retry of UNAVAILABLE and RESOURCE_EXHAUSTED goes on for a minute
+        retry = Retry(
+            initial=0.5,
+            maximum=4,
+            predicate=if_exception_type(api.ServiceUnavailable, api.TooManyRequests),
+            timeout=GCP_RETRY_SECONDS,
+        )
+        answer = client.access_secret_version(
+            name=f"projects/{project}/secrets/{secret}/versions/{version}",
+            retry=retry,
+            timeout=_TIMEOUT_SECONDS,
+        )
+    except auth.DefaultCredentialsError:
+        reference.fail(
+            "no Google Cloud credentials found",
+            hint="run `gcloud auth application-default login`, or set "
+            "GOOGLE_APPLICATION_CREDENTIALS to a service account key file",
+        )
+    except (auth.RefreshError, api.Unauthorized):
+        reference.fail(
+            "Google rejected the credentials",
+            hint="renew them with `gcloud auth application-default login`, or check "
+            "GOOGLE_APPLICATION_CREDENTIALS",
+        )
+    except api.NotFound:
+        reference.fail(
+            f"Google Secret Manager has no {what}",
+            hint=f"check the project ID and the secret's name: "
+            f"gcloud secrets versions list {secret} --project {project}",
+        )
+    except api.Forbidden:
+        reference.fail(
+            f"Google denied access to {what} (PERMISSION_DENIED)",
+            hint="the identity needs roles/secretmanager.secretAccessor on the secret; "
+            "Google also answers so for a secret that does not exist",
+        )
+    except api.GoogleAPICallError as exc:
+        status, message = _google_error(exc)
+        if status == "FAILED_PRECONDITION":
+            reference.fail(
+                f"{what} cannot be read: {message}",
+                hint="a disabled or destroyed version cannot be read; "
+                "name an enabled one with @VERSION",
+            )
+        reference.fail(f"Google Secret Manager answered {status}: {message}")
+    except api.RetryError as exc:
+        status, message = (
+            _google_error(exc.cause)
+            if isinstance(exc.cause, api.GoogleAPICallError)
+            else ("no answer", str(exc.cause))
+        )
+        reference.fail(
+            f"Google Secret Manager kept answering {status} for {GCP_RETRY_SECONDS} s: {message}",
+            hint="try again later; see https://status.cloud.google.com",
+        )
+    except (requests.exceptions.RequestException, auth.TransportError) as exc:
+        reference.fail(
+            f"cannot reach Google Secret Manager at {shown} ({_reason(exc)})",
+            hint=f"check the network, and {GCP_ENDPOINT} if set",
+        )
+    payload = answer.payload
+    data = bytes(payload.data)
+    if "data_crc32c" in payload and payload.data_crc32c != crc32c(data):
+        reference.fail(
+            "the secret's payload does not match its checksum (damaged in transit)",
+            hint="try again",
+        )
+    try:
+        return _text_secret(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        reference.fail("the secret is binary, not UTF-8 text", hint="store the value as text")
+
+
+def _google_error(exc: Any) -> tuple[str, str]:
+    """The status ("FAILED_PRECONDITION") and message of a failed call, from Google's JSON error.
+
+    Over REST the client library keys its exception on the HTTP status alone and puts the URL
+    before the message, so both are read from the answer itself.
+    """
+    try:
+        error = exc.response.json()["error"]
+        return str(error.get("status") or f"HTTP {exc.code}"), _first_line(error["message"])
+    except (ValueError, KeyError, TypeError, AttributeError):  # not Google's JSON (a proxy's)
+        return f"HTTP {exc.code}", _first_line(exc.message)
+
+
+def gcp_secret_name(reference: Reference) -> tuple[str, str, str]:
+    """(project, secret, version) of `PROJECT/SECRET[@VERSION]` or a full resource name."""
+    path = reference.path.strip("/")
+    found = re.fullmatch(r"projects/([^/]+)/secrets/([^/]+)(?:/versions/([^/]+))?", path)
+    found = found or re.fullmatch(r"([^/@]+)/([^/@]+)(?:@([^/@]+))?", path)
+    if not found:
+        reference.fail(
+            "a Google secret is named PROJECT/SECRET",
+            hint="e.g. ${gcp-sm:billing-prod/db#password}; "
+            "db@3 reads version 3, the default is latest",
+        )
+    project, secret, version = found.groups()
+    return project, secret, version or "latest"
+
+
+def _gcp_client(secretmanager: ModuleType, endpoint: str | None) -> Any:
+    with _lock:
+        cache_key = ("gcp-sm", endpoint or "")
+        client = _clients.get(cache_key)
+        if client is None:
+            credentials = None  # Application Default Credentials
+            if endpoint and endpoint.startswith("http://"):
+                # a local emulator: never send a real token over plain HTTP
+                from google.auth.credentials import AnonymousCredentials
+
+                credentials = AnonymousCredentials()  # type: ignore[no-untyped-call]
+            options = {"api_endpoint": endpoint} if endpoint else None
+            # REST, not gRPC: an endpoint override and HTTPS_PROXY work as for any HTTP client
+            client = secretmanager.SecretManagerServiceClient(
+                transport="rest", credentials=credentials, client_options=options
+            )
+            _clients[cache_key] = client
+        return client
+
+
+def _crc32c_table() -> list[int]:
+    table = []
+    for byte in range(256):
+        crc = byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0x82F63B78 if crc & 1 else crc >> 1  # Castagnoli, reflected
+        table.append(crc)
+    return table
+
+
+_CRC32C = _crc32c_table()
+
+
+def crc32c(data: bytes) -> int:
+    """CRC-32C, the checksum Google sends with a secret's payload (secrets are small)."""
+    crc = 0xFFFFFFFF
+    for byte in data:
+        crc = _CRC32C[(crc ^ byte) & 0xFF] ^ (crc >> 8)
+    return crc ^ 0xFFFFFFFF
+
+
+def _first_line(text: str | None) -> str:
+    lines = (text or "").strip().splitlines()
+    return " ".join(lines[0].split())[:300] if lines else "no message"
+
+
+# --- Azure Key Vault ---------------------------------------------------------------------------
+
+
+def _read_azure(reference: Reference) -> Secret:
+    secrets = _client_library(
+        "azure.keyvault.secrets", "azure", reference, package="azure-keyvault-secrets"
+    )
+    identity = _client_library("azure.identity", "azure", reference, package="azure-identity")
+    from azure.core import exceptions as errors
+
+    # DefaultAzureCredential logs each way it tried as a warning; with no logging configured
+    # Python would print that to stderr, beside the one line that says what to do
+    for name in ("azure", "msal"):
+        logging.getLogger(name).addHandler(logging.NullHandler())
+
+    vault, name, version = azure_secret_name(reference)
+    what = f"secret '{name}'" + (f" (version {version})" if version else "")
+    try:
+        client = _azure_client(secrets, identity, vault)
+        answer = client.get_secret(name, version)
+    except errors.ClientAuthenticationError as exc:
+        if exc.response is None:  # DefaultAzureCredential found no identity, or it was refused
+            reference.fail(
+                "Azure could not get a token for Key Vault",
+                hint="sign in with `az login`, or set AZURE_TENANT_ID + AZURE_CLIENT_ID + "
+                "AZURE_CLIENT_SECRET, or check the managed identity; --debug shows each way tried",
+            )
+        reference.fail(
+            f"Key Vault {vault} rejected the token ({exc.status_code})",
+            hint="the identity may belong to another tenant than the vault",
+        )
+    except errors.ResourceNotFoundError:
+        reference.fail(
+            f"Azure Key Vault {vault} has no {what}",
+            hint="check the secret's name and the vault: "
+            f"az keyvault secret list --vault-name {_vault_name(vault)}",
+        )
+    except errors.HttpResponseError as exc:
+        if exc.status_code == 403:
+            reference.fail(
+                f"Azure denied reading the {what} in {vault} (Forbidden)",
+                hint="the identity needs the Key Vault Secrets User role on the vault, or an "
+                "access policy allowing Get secrets; a vault firewall also answers so",
+            )
+        reference.fail(
+            f"Azure Key Vault {vault} answered {exc.status_code}: {_first_line(exc.message)}"
+        )
+    except (errors.ServiceRequestError, errors.ServiceResponseError) as exc:
+        reference.fail(
+            f"cannot reach Azure Key Vault at {vault} ({_reason(exc)})",
+            hint="check the vault's name or URL, the network, and HTTPS_PROXY if one is needed",
+        )
+    except ValueError as exc:  # a challenge for a resource the vault is not in, a bad URL
+        reference.fail(f"Azure Key Vault {vault}: {_first_line(str(exc)).split('. ')[0]}")
+    if answer.value is None:
+        reference.fail("the secret has no value")
+    return _text_secret(answer.value)
+
+
+def azure_secret_name(reference: Reference) -> tuple[str, str, str | None]:
+    """(vault URL, name, version) of `VAULT/NAME[@VERSION]`; VAULT is a name, host or URL.
+
+    A secret identifier as the portal shows it (https://V.vault.azure.net/secrets/NAME/VERSION)
+    is taken too.
+    """
+    path = reference.path.strip().rstrip("/")
+    if "://" in path:
+        parts = urlsplit(path)
+        segments = [segment for segment in parts.path.split("/") if segment]
+        if segments[:1] == ["secrets"]:
+            segments = segments[1:]
+        vault = f"{parts.scheme}://{parts.netloc}" if parts.netloc else ""
+        name, version = [*segments, ""][0], "/".join(segments[1:])
+    else:
+        host, _, name = path.rpartition("/")
+        version = ""
+        vault = f"https://{host if '.' in host else f'{host}.vault.azure.net'}" if host else ""
+    name, _, at = name.partition("@")
+    if not vault or not name or "/" in version:
+        reference.fail(
+            "an Azure Key Vault secret is named VAULT/NAME",
+            hint="e.g. ${azure-kv:billing-kv/db#password}; VAULT is the vault's name or URL",
+        )
+    return vault, name, (version or at or None)
+
+
+def _vault_name(url: str) -> str:
+    return (urlsplit(url).hostname or url).split(".")[0]
+
+
+def _azure_client(secrets: ModuleType, identity: ModuleType, vault: str) -> Any:
+    with _lock:
+        credential = _clients.get(("azure-credential",))
+        if credential is None:
+            credential = identity.DefaultAzureCredential()
+            _clients[("azure-credential",)] = credential
+        client = _clients.get(("azure-kv", vault))
+        if client is None:
+            client = secrets.SecretClient(
+                vault,
+                credential,
+                connection_timeout=_TIMEOUT_SECONDS,
+                read_timeout=_TIMEOUT_SECONDS,
+                retry_total=2,
+            )
+            _clients[("azure-kv", vault)] = client
+        return client
+
+
+_STORES: dict[str, Callable[[Reference], Secret]] = {
+    "vault": _read_vault,
+    "aws-sm": _read_aws,
+    "gcp-sm": _read_gcp,
+    "azure-kv": _read_azure,
+}

@@ -407,12 +407,12 @@ def test_an_unreachable_vault_is_named_by_its_address(
 
 
 def test_an_unknown_secret_store_lists_the_supported_ones(tmp_path: Path) -> None:
-    root = vault_project(tmp_path / "p", "sqlite:///${gcp-sm:projects/p/secrets/db}")
+    root = vault_project(tmp_path / "p", "sqlite:///${onepassword:vaults/p/items/db}")
 
     line = one_line_error(cli(root, "status"))
 
-    assert "'gcp-sm' is not a secret store dbfleet knows" in line
-    assert "${vault:MOUNT/PATH#KEY}, ${aws-sm:NAME#KEY}" in line
+    assert "'onepassword' is not a secret store dbfleet knows" in line
+    assert "${vault:MOUNT/PATH#KEY}, ${aws-sm:NAME#KEY}, ${gcp-sm:PROJECT/SECRET#KEY}" in line
 
 
 # --- AWS Secrets Manager through moto's server ---------------------------------------------

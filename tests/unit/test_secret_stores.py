@@ -11,7 +11,7 @@ import pytest
 
 from dbfleet.config import load_project
 from dbfleet.errors import ConfigError
-from dbfleet.secretstores import Reference
+from dbfleet.secretstores import Reference, azure_secret_name, crc32c, gcp_secret_name
 
 
 def test_a_plain_command_imports_no_secret_store_client(tmp_path: Path) -> None:
@@ -30,7 +30,8 @@ def test_a_plain_command_imports_no_secret_store_client(tmp_path: Path) -> None:
             main(["-C", {str(tmp_path)!r}, "status"])
         except SystemExit as exc:
             assert not exc.code, exc.code
-        loaded = {{"hvac", "boto3", "botocore", "dbfleet.secretstores"}} & set(sys.modules)
+        clients = {{"hvac", "boto3", "botocore", "google.cloud", "azure", "dbfleet.secretstores"}}
+        loaded = clients & set(sys.modules)
         print("loaded:", sorted(loaded))
         """
     )
@@ -79,8 +80,14 @@ def test_a_reference_is_a_path_and_an_optional_key_after_the_last_hash(
     [
         ("${vault:secret/app#}", "nothing follows the #"),
         ("${aws-sm:#pw}", "it names no secret"),
-        ("${gcp-sm:projects/p/secrets/db}", "'gcp-sm' is not a secret store dbfleet knows"),
-        ("${azure-kv:vault/db}", "'azure-kv' is not a secret store dbfleet knows"),
+        ("${onepassword:vault/db}", "'onepassword' is not a secret store dbfleet knows"),
+        ("${gcp-sm:db}", "a Google secret is named PROJECT/SECRET"),
+        ("${gcp-sm:p/db@}", "a Google secret is named PROJECT/SECRET"),
+        ("${azure-kv:db}", "an Azure Key Vault secret is named VAULT/NAME"),
+        (
+            "${azure-kv:https://kv.vault.azure.net/}",
+            "an Azure Key Vault secret is named VAULT/NAME",
+        ),
     ],
 )
 def test_a_malformed_or_unknown_store_reference_is_a_config_error(
@@ -94,3 +101,47 @@ def test_a_malformed_or_unknown_store_reference_is_a_config_error(
 
     assert problem in str(caught.value)
     assert str(caught.value).startswith("dbfleet.toml: placeholders.p uses ")
+
+
+@pytest.mark.parametrize(
+    ("arg", "expected"),
+    [
+        ("billing-prod/db#password", ("billing-prod", "db", "latest")),
+        ("billing-prod/db@3", ("billing-prod", "db", "3")),
+        ("billing-prod/db@stable#password", ("billing-prod", "db", "stable")),
+        ("projects/billing-prod/secrets/db", ("billing-prod", "db", "latest")),
+        ("projects/123456/secrets/db/versions/7#password", ("123456", "db", "7")),
+    ],
+)
+def test_a_google_reference_is_project_secret_and_an_optional_version(
+    arg: str, expected: tuple[str, str, str]
+) -> None:
+    assert gcp_secret_name(Reference.parse("gcp-sm", arg, "here")) == expected
+
+
+@pytest.mark.parametrize(
+    ("arg", "expected"),
+    [
+        ("billing-kv/db#password", ("https://billing-kv.vault.azure.net", "db", None)),
+        ("billing-kv/db@0123abcd", ("https://billing-kv.vault.azure.net", "db", "0123abcd")),
+        ("billing-kv.vault.azure.cn/db", ("https://billing-kv.vault.azure.cn", "db", None)),
+        (
+            "https://billing-kv.vault.azure.net/db#password",
+            ("https://billing-kv.vault.azure.net", "db", None),
+        ),
+        (  # a secret identifier, as the portal shows it
+            "https://billing-kv.vault.azure.net/secrets/db/0123abcd",
+            ("https://billing-kv.vault.azure.net", "db", "0123abcd"),
+        ),
+        ("https://127.0.0.1:8443/db", ("https://127.0.0.1:8443", "db", None)),
+    ],
+)
+def test_an_azure_reference_is_a_vault_name_or_url_and_a_secret_name(
+    arg: str, expected: tuple[str, str, str | None]
+) -> None:
+    assert azure_secret_name(Reference.parse("azure-kv", arg, "here")) == expected
+
+
+def test_crc32c_is_the_castagnoli_checksum_google_sends() -> None:
+    assert crc32c(b"123456789") == 0xE3069283  # the standard check value of CRC-32C
+    assert crc32c(b"") == 0
