@@ -470,7 +470,7 @@ def test_a_postgres_tenant_over_its_timeout_is_cancelled_mid_statement_then_retr
     assert query(
         slow,
         "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep%'"
-        " AND pid <> pg_backend_pid()",
+        " AND pid <> pg_backend_pid() AND datname = current_database()",
     ) == [(0,)]
     for url in (pg_tenants[0], pg_tenants[2]):
         assert [r[0] for r in history(url)] == ["1", "2", "3"]
