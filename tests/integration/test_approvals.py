@@ -203,3 +203,26 @@ def test_a_fleet_rolls_out_only_an_approved_plan_of_its_template(tmp_path: Path)
         assert [v for v, _, ok in history(f"sqlite:///{root / db}.db") if ok] == ["1", "2"]
     stale = cli(root, "fleet", "migrate", "--env", "prod", "--plan", str(plan_file))
     assert stale.exit_code == 1 and "changed since plan" in stale.stderr
+
+
+def test_an_undo_where_plans_need_approval_says_why(tmp_path: Path, sqlite_url: str) -> None:
+    """No plan covers an undo, so on a policy environment it is allowed only with a reason, which
+    is recorded with the run; an emergency rollback stays possible and visible."""
+    root = project_for(tmp_path, sqlite_url)
+    assert cli(root, "migrate", "--env", "staging").exit_code == 0
+    plan_file = tmp_path / "plan.json"
+    plan_prod(root, plan_file)
+    for who in ("bob", "dave"):
+        assert cli(root, "approve", "--plan", str(plan_file), env=as_(who)).exit_code == 0
+    assert cli(root, "apply", "--plan", str(plan_file), env=as_("bob")).exit_code == 0
+    (root / "migrations" / "U2__orders.sql").write_text("DROP TABLE orders;\n")
+
+    bare = cli(root, "undo", "--env", "prod")
+    assert bare.exit_code == 1 and "needs --reason" in bare.stderr
+    assert cli(root, "undo", "--env", "prod", "--dry-run").exit_code == 0  # looking is free
+    done = cli(root, "undo", "--env", "prod", "--reason", "INC-7: orders broke checkout")
+    assert done.exit_code == 0, done.output
+    assert "orders" not in tables(sqlite_url)
+    runs = json.loads(cli(root, "history", "--env", "prod", "--json").stdout)["runs"]
+    assert (runs[0]["command"], runs[0]["note"]) == ("undo", "INC-7: orders broke checkout")
+    assert "INC-7" in cli(root, "history", "--env", "prod").stdout

@@ -36,7 +36,7 @@ def test_two_processes_writing_to_a_postgres_store_lose_nothing(
         assert w.exitcode == 0
     assert query(pg_url, "SELECT count(*) FROM runs") == [(120,)]
     assert query(pg_url, "SELECT count(*) FROM rollouts WHERE status = 'done'") == [(3,)]
-    assert query(pg_url, "SELECT version FROM dbfleet_state_history") == [("1",), ("2",)]
+    assert query(pg_url, "SELECT version FROM dbfleet_state_history") == [("1",), ("2",), ("3",)]
 
 
 def test_a_fleet_records_its_ledger_in_a_postgres_store(tmp_path: Path, pg_url: str) -> None:

@@ -44,7 +44,7 @@ def test_the_store_schema_is_migrated_once_by_dbfleet_itself(tmp_path: Path) -> 
     StateStore.open(project).close()
     url = store_url(project).full
     rows = query(url, f"SELECT version, success FROM {HISTORY_TABLE}")
-    assert rows == [("1", 1), ("2", 1)]
+    assert rows == [("1", 1), ("2", 1), ("3", 1)]
 
 
 def test_errors_are_stored_without_passwords(tmp_path: Path) -> None:

@@ -305,9 +305,13 @@ def undo(
         bool, typer.Option("--dry-run", help="Show per tenant what would run.")
     ] = False,
     log_format: LogFormat = "text",
+    reason: Annotated[
+        str | None,
+        typer.Option("--reason", help="Why (recorded; required where plans need approval)."),
+    ] = None,
 ) -> None:
     """Undo down to --to: the template first, then the tenants in reverse wave order."""
-    _rollout(ctx, env, "undo", to, "--to", tenant, group, wave, dry_run, log_format)
+    _rollout(ctx, env, "undo", to, "--to", tenant, group, wave, dry_run, log_format, reason=reason)
 
 
 def _rollout(
@@ -322,6 +326,7 @@ def _rollout(
     dry_run: bool,
     log_format: str,
     plan_file: Path | None = None,
+    reason: str | None = None,
 ) -> None:
     from dbfleet.fleet.rollout import Selection, start
     from dbfleet.state import open_store
@@ -336,6 +341,10 @@ def _rollout(
     with open_store(project) as store:
         if action == "migrate" and (plan_file is not None or environment.requires_approval):
             version = _approved_version(project, environment, plan_file, version_text, store)
+        if action == "undo":
+            from dbfleet.cli.migrate import require_reason
+
+            require_reason(environment, reason)
         try:
             report = start(
                 project,
@@ -346,6 +355,7 @@ def _rollout(
                 version=version,
                 selection=selection,
                 events=display,
+                note=reason,
             )
         finally:
             display.close()

@@ -57,6 +57,9 @@ def history(
         # Long actors (emails) and targets (URLs) fold; times and results stay on one line.
         table.add_column(column, no_wrap=column in ("Started", "Result", "Duration"))
     table.add_column("Error")
+    notes = any(r.note for r in runs)
+    if notes:
+        table.add_column("Why")
     for r in runs:
         style = {"ok": "green", "failed": "red"}.get(r.result, "yellow")
         table.add_row(
@@ -68,6 +71,7 @@ def history(
             f"[{style}]{r.result}[/]",
             f"{r.duration_ms} ms" if r.duration_ms is not None else "",
             escape(r.error or ""),
+            *([escape(r.note or "")] if notes else []),
         )
     out = console()
     out.print(table if runs else "no runs recorded yet")

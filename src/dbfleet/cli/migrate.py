@@ -306,6 +306,17 @@ def migrate(
     _report(result, json, environment, "applied")
 
 
+def require_reason(environment: Environment, reason: str | None) -> None:
+    """An undo where plans need approval is a change no plan covers: it must say why."""
+    if environment.requires_approval and not (reason or "").strip():
+        raise DbfleetError(
+            f"undo on {environment.name}, which runs approved plans only "
+            "(requires_approval = true), needs --reason",
+            hint='e.g. --reason "INC-123: V42 locks invoices"; it is recorded with the run '
+            "(dbfleet history)",
+        )
+
+
 def _record(
     project: Project,
     environment: Environment,
@@ -315,6 +326,7 @@ def _record(
     *,
     error: str | None = None,
     migrations: list[tuple[str, str]] | None = None,
+    note: str | None = None,
 ) -> None:
     """Record a run that changed something (or failed) in the state store (`dbfleet history`).
 
@@ -329,7 +341,7 @@ def _record(
     try:
         with open_store(project) as store:
             run_id = store.start_run(
-                command, environment=environment.name, target=environment.url.display
+                command, environment=environment.name, target=environment.url.display, note=note
             )
             store.finish_run(
                 run_id,
@@ -417,6 +429,10 @@ def undo(
     ] = False,
     placeholder: PlaceholderOption = None,
     json: JsonOption = False,
+    reason: Annotated[
+        str | None,
+        typer.Option("--reason", help="Why (recorded; required where plans need approval)."),
+    ] = None,
 ) -> None:
     """Run U scripts in reverse order: the latest migration, or all above --to."""
     import time
@@ -424,12 +440,8 @@ def undo(
     from dbfleet.migrate.commands import undo as run_undo
 
     project, environment = _load(ctx, env, url)
-    if environment.requires_approval and not dry_run:
-        raise DbfleetError(
-            f"{environment.name} runs approved plans only (requires_approval = true)",
-            hint=f"dbfleet plan --env {environment.name} -o plan.json, have it approved "
-            "(dbfleet approve), then dbfleet apply --plan plan.json",
-        )
+    if not dry_run:
+        require_reason(environment, reason)
     progress = _Progress(quiet=json or dry_run)
     started = time.perf_counter()
     try:
@@ -443,12 +455,12 @@ def undo(
         )
     except DbfleetError as exc:
         if not dry_run:
-            _record(project, environment, "undo", started, 0, error=str(exc))
+            _record(project, environment, "undo", started, 0, error=str(exc), note=reason)
         raise
     finally:
         progress.close()
     if not dry_run:
-        _record(project, environment, "undo", started, len(result.applied))
+        _record(project, environment, "undo", started, len(result.applied), note=reason)
     if not dry_run and not json and result.applied:
         result.messages.append(f"undid {len(result.applied)} migration(s) on {environment.name}")
     _report(result, json, environment, "undone")

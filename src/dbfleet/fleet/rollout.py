@@ -121,6 +121,7 @@ def _run(
     waves: Sequence[Wave],
     run_template: bool,
     events: Events,
+    note: str | None = None,
 ) -> Report:
     report = Report(rollout_id, action, str(version) if version else None, None)
     ledger = StoreLedger(store, rollout_id)
@@ -128,6 +129,7 @@ def _run(
         f"fleet {action}",
         environment=env.name,
         target=f"{sum(len(w.tenants) for w in waves)} tenants",
+        note=note,
     )
     started = time.perf_counter()
     template_wave = Wave(0, "template", ())
@@ -221,14 +223,17 @@ def start(
     version: Version | None,
     selection: Selection,
     events: Events,
+    note: str | None = None,
 ) -> Report:
-    """A new rollout: the template, then the selected tenants wave by wave."""
+    """A new rollout: the template, then the selected tenants wave by wave. `note` says why,
+    when the environment's policy asks (an undo's reason); it is kept with the rollout."""
     files = discover(project.locations)
     registry = load_registry(settings)
     waves = plan_waves(settings, registry, selection, action)
     tenants = [(TEMPLATE, 0)] + [(t.id, w.number) for w in waves for t in w.tenants]
     options = json.dumps(
         {"tenants": list(selection.tenant_ids), "group": selection.group, "wave": selection.wave}
+        | ({"reason": note} if note else {})
     )
     rollout = store.start_rollout(
         env.name, action, str(version) if version else None, tenants, options=options
@@ -244,7 +249,7 @@ def start(
         skipped=list(registry.skipped),
     )
     report = _run(
-        project, env, settings, store, rollout.id, action, version, files, waves, True, events
+        project, env, settings, store, rollout.id, action, version, files, waves, True, events, note
     )
     report.skipped = registry.skipped
     return report
@@ -331,6 +336,7 @@ def resume(
         waves,
         run_template,
         events,
+        json.loads(rollout.options or "{}").get("reason"),  # a resumed undo keeps its reason
     )
     for outcome in lost:
         report.summary.outcomes[outcome.tenant] = outcome

@@ -93,6 +93,7 @@ class Run:
     result: str
     duration_ms: int | None
     error: str | None
+    note: str | None = None  # why, when the policy asks (an undo's --reason)
 
 
 @dataclass(frozen=True)
@@ -322,6 +323,7 @@ class StateStore:
         environment: str | None = None,
         target: str | None = None,
         plan_hash: str | None = None,
+        note: str | None = None,
     ) -> str:
         run_id = new_id()
         self.write(
@@ -337,6 +339,7 @@ class StateStore:
                         "target": target,
                         "plan_hash": plan_hash,
                         "result": "running",
+                        "note": note,
                     },
                 )
             ]
