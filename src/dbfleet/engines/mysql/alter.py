@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 from dbfleet.diff.change import Change, Hazard, Options, Step
+from dbfleet.diff.pair import pair_up
 from dbfleet.engines.mysql import render as r
 from dbfleet.errors import DbfleetError
 from dbfleet.schema.model import (
@@ -35,6 +36,11 @@ def _key(kind: str, schema: str, name: str) -> str:
 
 def _rel(schema: str, name: str) -> str:
     return _key("rel", schema, name)
+
+
+def _table_id(t: Table) -> tuple[str, str]:
+    """A table's key: its schema and name, in any letter case (as MariaDB matches names)."""
+    return (t.schema, t.name.lower())
 
 
 def _fk_key(t: Table, name: str) -> str:
@@ -114,17 +120,13 @@ class Planner:
     # tables -------------------------------------------------------------------------------------
 
     def _tables(self) -> None:
-        old = {(t.schema, t.name.lower()): t for t in self.a.tables}
-        new = {(t.schema, t.name.lower()): t for t in self.b.tables}
         renamed = {
-            (s, n.lower()): (s, self.table_renames[t.name].lower())
-            for (s, n), t in old.items()
+            _table_id(t): (t.schema, self.table_renames[t.name].lower())
+            for t in self.a.tables
             if t.name in self.table_renames
-            and (s, self.table_renames[t.name].lower()) in new
-            and (s, self.table_renames[t.name].lower()) not in old
         }
-        for k in sorted(old.keys() - new.keys() - renamed.keys()):
-            t = old[k]
+        tables = pair_up(self.a.tables, self.b.tables, _table_id, renamed=renamed)
+        for t in tables.dropped:
             for c in t.constraints:
                 if c.kind == "foreign key":
                     self._drop_fk(t, c)
@@ -137,16 +139,14 @@ class Planner:
                 before=t,
                 hazards=(Hazard("data_loss", f"drops table {t.name} and its rows"),),
             )
-        for k in sorted(new.keys() - old.keys() - set(renamed.values())):
-            t = new[k]
+        for t in tables.added:
             self.add("create", "table", t.name, _rel(t.schema, t.name), [r.table_sql(t)], after=t)
             for c in t.constraints:
                 if c.kind == "foreign key":
                     self._add_fk(t, c)
             for tr in t.triggers:
                 self._create_trigger(t, tr.name, tr.definition)
-        for a_key, b_key in sorted(renamed.items()):
-            a, b = old[a_key], new[b_key]
+        for a, b in tables.renamed:
             self.add(
                 "alter",
                 "table",
@@ -161,8 +161,8 @@ class Planner:
                 runs_after=(_rel(a.schema, a.name),),
             )
             self._alter_table(replace(a, name=b.name), b)
-        for k in sorted(old.keys() & new.keys()):
-            self._alter_table(old[k], new[k])
+        for a, b in tables.kept:
+            self._alter_table(a, b)
 
     def _drop_fk(self, t: Table, c: Constraint) -> None:
         self.add(

@@ -6,24 +6,24 @@ objects that depend on it (from pg_depend), so that the script runs without CASC
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Iterable
 from dataclasses import replace
 
 from dbfleet.diff.change import Change, Hazard, Options, Step
+from dbfleet.diff.pair import by_name, by_qualified_name, pair_up
 from dbfleet.engines.postgres import render as r
 from dbfleet.engines.postgres.inspect import relation_key, routine_key, type_key
 from dbfleet.schema.model import (
     Column,
     Constraint,
-    Extension,
     HasAttrs,
     Index,
     Model,
     Policy,
     Privilege,
     Routine,
-    Schema,
     Sequence,
     Table,
     Trigger,
@@ -35,6 +35,16 @@ from dbfleet.schema.model import (
 
 q = r.q
 Graph = dict[str, set[str]]
+
+
+def _signed_name(x: Routine) -> tuple[str, str, str]:
+    """A routine's key: its name and signature (overloads share a name)."""
+    return (x.schema, x.name, x.signature)
+
+
+def _same_column(a: Column, b: Column) -> bool:
+    """Equal, ignoring whether it is inherited (see _alter_columns)."""
+    return without_attrs(a, "inherited") == without_attrs(b, "inherited")
 
 
 def _same(a: HasAttrs, b: HasAttrs) -> bool:
@@ -262,71 +272,67 @@ class Planner:
     # schemas and extensions ---------------------------------------------------------------------
 
     def _schemas(self) -> None:
-        old = {s.name: s for s in self.a.schemas}
-        new = {s.name: s for s in self.b.schemas}
-        for name in sorted(old.keys() - new.keys()):
+        schemas = pair_up(self.a.schemas, self.b.schemas, by_name)
+        for s in schemas.dropped:
             self.add(
                 "drop",
                 "schema",
-                name,
-                schema_key(name),
-                [f"DROP SCHEMA {q(name)};"],
-                before=old[name],
-                hazards=(_h("data_loss", f"drops schema {name}"),),
+                s.name,
+                schema_key(s.name),
+                [f"DROP SCHEMA {q(s.name)};"],
+                before=s,
+                hazards=(_h("data_loss", f"drops schema {s.name}"),),
             )
-        for name in sorted(new.keys() - old.keys()):
-            s: Schema = new[name]
+        for s in schemas.added:
             self.add(
                 "create",
                 "schema",
-                name,
-                schema_key(name),
-                [f"CREATE SCHEMA {q(name)};", *r.comment_sql(f"SCHEMA {q(name)}", s.comment)],
+                s.name,
+                schema_key(s.name),
+                [f"CREATE SCHEMA {q(s.name)};", *r.comment_sql(f"SCHEMA {q(s.name)}", s.comment)],
                 after=s,
             )
-        for name in sorted(old.keys() & new.keys()):
-            if old[name].comment != new[name].comment:
+        for a, b in schemas.kept:
+            if a.comment != b.comment:
                 self.add(
                     "alter",
                     "schema",
-                    name,
-                    schema_key(name),
-                    self._comment(f"SCHEMA {q(name)}", new[name].comment),
-                    before=old[name],
-                    after=new[name],
+                    b.name,
+                    schema_key(b.name),
+                    self._comment(f"SCHEMA {q(b.name)}", b.comment),
+                    before=a,
+                    after=b,
                 )
 
     def _comment(self, target: str, text: str | None) -> list[str]:
         return r.comment_sql(target, text) or [f"COMMENT ON {target} IS NULL;"]
 
     def _extensions(self) -> None:
-        old = {e.name: e for e in self.a.extensions}
-        new = {e.name: e for e in self.b.extensions}
-        for name in sorted(old.keys() - new.keys()):
+        extensions = pair_up(self.a.extensions, self.b.extensions, by_name)
+        for e in extensions.dropped:
             self.add(
                 "drop",
                 "extension",
-                name,
-                f"ext:{name}",
-                [f"DROP EXTENSION {q(name)};"],
-                before=old[name],
-                hazards=(_h("data_loss", f"drops extension {name} and what it created"),),
+                e.name,
+                f"ext:{e.name}",
+                [f"DROP EXTENSION {q(e.name)};"],
+                before=e,
+                hazards=(_h("data_loss", f"drops extension {e.name} and what it created"),),
             )
-        for name in sorted(new.keys() - old.keys()):
-            e: Extension = new[name]
+        for e in extensions.added:
             self.add(
                 "create",
                 "extension",
-                name,
-                f"ext:{name}",
+                e.name,
+                f"ext:{e.name}",
                 [
-                    f"CREATE EXTENSION {q(name)} WITH SCHEMA {q(e.schema)} "
+                    f"CREATE EXTENSION {q(e.name)} WITH SCHEMA {q(e.schema)} "
                     f"VERSION {r.literal(e.version)};"
                 ],
                 after=e,
             )
-        for name in sorted(old.keys() & new.keys()):
-            a, b = old[name], new[name]
+        for a, b in extensions.kept:
+            name = b.name
             steps: list[Step | str] = []
             if a.schema != b.schema:
                 steps.append(f"ALTER EXTENSION {q(name)} SET SCHEMA {q(b.schema)};")
@@ -345,31 +351,25 @@ class Planner:
     # types ----------------------------------------------------------------------------------------
 
     def _types(self) -> None:
-        old = {(t.schema, t.name): t for t in self.a.types}
-        new = {(t.schema, t.name): t for t in self.b.types}
-        for k in sorted(old.keys() - new.keys()):
-            t = old[k]
+        types = pair_up(self.a.types, self.b.types, by_qualified_name, same=_same)
+        for t in types.dropped:
             self.add(
                 "drop",
                 "type",
-                f"{k[0]}.{k[1]}",
-                type_key(*k),
+                f"{t.schema}.{t.name}",
+                type_key(t.schema, t.name),
                 [f"DROP {r.type_target(t)};"],
                 before=t,
             )
-        for k in sorted(new.keys() - old.keys()):
-            t = new[k]
+        for t in types.added:
             self._create_type(t)
-        for k in sorted(old.keys() & new.keys()):
-            a, b = old[k], new[k]
-            if _same(a, b):
-                continue
+        for a, b in types.kept:
             if a.definition == b.definition and a.labels == b.labels:
                 self.add(
                     "alter",
                     "type",
-                    f"{k[0]}.{k[1]}",
-                    type_key(*k),
+                    f"{b.schema}.{b.name}",
+                    type_key(b.schema, b.name),
                     self._comment(r.type_target(b), b.comment),
                     before=a,
                     after=b,
@@ -632,20 +632,18 @@ class Planner:
     # sequences ----------------------------------------------------------------------------------
 
     def _sequences(self) -> None:
-        old = {(s.schema, s.name): s for s in self.a.sequences}
-        new = {(s.schema, s.name): s for s in self.b.sequences}
-        for k in sorted(old.keys() - new.keys()):
-            s = old[k]
+        sequences = pair_up(self.a.sequences, self.b.sequences, by_qualified_name, same=_same)
+        for s in sequences.dropped:
             self.add(
                 "drop",
                 "sequence",
-                f"{k[0]}.{k[1]}",
-                relation_key(*k),
-                [f"DROP SEQUENCE {r.qualified(*k)};"],
+                f"{s.schema}.{s.name}",
+                relation_key(s.schema, s.name),
+                [f"DROP SEQUENCE {r.qualified(s.schema, s.name)};"],
                 before=s,
             )
-        for k in sorted(new.keys() - old.keys()):
-            s = new[k]
+        for s in sequences.added:
+            k = (s.schema, s.name)
             steps = [r.sequence_sql(s), *r.comment_sql(f"SEQUENCE {r.qualified(*k)}", s.comment)]
             # A column that stops being an identity frees the name of its sequence first.
             freed: tuple[str, ...] = ()
@@ -663,10 +661,8 @@ class Planner:
             )
             if s.owned_by:
                 self._own(s)
-        for k in sorted(old.keys() & new.keys()):
-            a, b = old[k], new[k]
-            if _same(a, b):
-                continue
+        for a, b in sequences.kept:
+            k = (b.schema, b.name)
             name = r.qualified(*k)
             options = []
             if a.type != b.type:
@@ -713,22 +709,20 @@ class Planner:
     # routines -----------------------------------------------------------------------------------
 
     def _routines(self) -> None:
-        old = {(x.schema, x.name, x.signature): x for x in self.a.routines}
-        new = {(x.schema, x.name, x.signature): x for x in self.b.routines}
+        routines = pair_up(self.a.routines, self.b.routines, _signed_name, same=_same)
         # Same input types under another signature (parameter names, OUT parameters): the same
         # routine to PostgreSQL, so the old one is dropped before the new one is created.
-        twins = {self._identity(x): routine_key(*k) for k, x in old.items() if k not in new}
-        for k in sorted(old.keys() - new.keys()):
-            self._drop_routine(old[k])
-            if self._identity(old[k]) in {self._identity(x) for x in new.values()}:
-                self.recreated.add(routine_key(*k))
-        for k in sorted(new.keys() - old.keys()):
-            twin = twins.get(self._identity(new[k]))
-            self._create_routine(new[k], after=(twin,) if twin else ())
-        for k in sorted(old.keys() & new.keys()):
-            a, b = old[k], new[k]
-            if _same(a, b):
-                continue
+        twins = {self._identity(x): routine_key(*_signed_name(x)) for x in routines.dropped}
+        identities = {self._identity(x) for x in self.b.routines}
+        for x in routines.dropped:
+            self._drop_routine(x)
+            if self._identity(x) in identities:
+                self.recreated.add(routine_key(*_signed_name(x)))
+        for x in routines.added:
+            twin = twins.get(self._identity(x))
+            self._create_routine(x, after=(twin,) if twin else ())
+        for a, b in routines.kept:
+            k = _signed_name(b)
             key = routine_key(*k)
             if a.definition == b.definition:
                 self.add(
@@ -800,25 +794,22 @@ class Planner:
     # tables -------------------------------------------------------------------------------------
 
     def _tables(self) -> None:
-        old = {(t.schema, t.name): t for t in self.a.tables}
-        new = {(t.schema, t.name): t for t in self.b.tables}
         renamed: dict[tuple[str, str], tuple[str, str]] = {}
         for old_name, new_name in self.table_renames.items():
             schema, name = old_name.split(".", 1)
             # NEW is a name in the same schema, or schema.name to move the table too.
-            target = tuple(new_name.split(".", 1)) if "." in new_name else (schema, new_name)
-            if target in new and target not in old:
-                renamed[(schema, name)] = (target[0], target[1])
-        dropped = sorted(old.keys() - new.keys() - renamed.keys())
-        created = sorted(new.keys() - old.keys() - set(renamed.values()))
-        for k in dropped:
-            self._drop_table(old[k], rename_candidates=[new[c] for c in created if c[0] == k[0]])
-        for k in created:
-            self._create_table(new[k], new)
-        for k in sorted(old.keys() & new.keys()):
-            self._alter_table(old[k], new[k])
-        for a_key, b_key in sorted(renamed.items()):
-            a, b = old[a_key], new[b_key]
+            target = new_name.split(".", 1) if "." in new_name else (schema, new_name)
+            renamed[(schema, name)] = (target[0], target[1])
+        tables = pair_up(self.a.tables, self.b.tables, by_qualified_name, renamed=renamed)
+        for t in tables.dropped:
+            candidates = [c for c in tables.added if c.schema == t.schema]
+            self._drop_table(t, rename_candidates=candidates)
+        for t in tables.added:
+            self._create_table(t, self.b.tables)
+        for a, b in tables.kept:
+            self._alter_table(a, b)
+        for a, b in tables.renamed:
+            a_key, b_key = (a.schema, a.name), (b.schema, b.name)
             key = relation_key(*b_key)
             self.add(
                 "alter",
@@ -867,9 +858,9 @@ class Planner:
                     before=k,
                 )
 
-    def _create_table(self, t: Table, tables: dict[tuple[str, str], Table]) -> None:
+    def _create_table(self, t: Table, tables: Iterable[Table]) -> None:
         key = relation_key(t.schema, t.name)
-        by_name = {f"{x.schema}.{x.name}": x for x in tables.values()}
+        by_name = {f"{x.schema}.{x.name}": x for x in tables}
         create, attached, adjusted = r._table_statements(t, by_name)
         name = r.qualified(t.schema, t.name)
         steps = [create, *attached, *adjusted]
@@ -924,7 +915,7 @@ class Planner:
                     _h("unsupported", "move the rows yourself: create the new table, copy, swap"),
                 ),
             )
-            self._create_table(b, {(t.schema, t.name): t for t in self.b.tables})
+            self._create_table(b, self.b.tables)
             self.recreated.add(key)
             return
         steps: list[Step | str] = []
@@ -1007,7 +998,6 @@ class Planner:
 
         old = {c.name: c for c in a.columns if own(c)}
         new = {c.name: c for c in b.columns if own(c)}
-        both = {c.name for c in a.columns if not own(c)} & {c.name for c in b.columns}
         for old_name, new_name in sorted(renames.items()):
             if old_name in old and new_name in new and new_name not in old:
                 self.add(
@@ -1032,19 +1022,26 @@ class Planner:
                     runs_after=(_sub(key, "col", old_name),),
                 )
                 old[new_name] = replace(old.pop(old_name), name=new_name)
-        added = sorted(new.keys() - old.keys() - both)
-        for c in sorted(old.keys() - new.keys() - {c.name for c in b.columns if not own(c)}):
+        columns = pair_up(old.values(), new.values(), by_name, same=_same_column)
+        # A column that is the parent's on the other side is neither added nor dropped here.
+        inherited_a = {c.name for c in a.columns if not own(c)}
+        inherited_b = {c.name for c in b.columns if not own(c)}
+        added = [c for c in columns.added if c.name not in inherited_a]
+        for x in columns.dropped:
+            if x.name in inherited_b:
+                continue
+            c = x.name
             hazards = [
                 _h("data_loss", f"drops column {label}.{c} and its values"),
                 _h("backwards_incompatible", f"code reading or writing {c} breaks"),
             ]
             for other in added:
-                if new[other].type == old[c].type:
+                if other.type == x.type:
                     hazards.append(
                         _h(
                             "possible_rename",
-                            f"{c} and new column {other} look alike: "
-                            f"--rename {label}.{c}={other} keeps the values",
+                            f"{c} and new column {other.name} look alike: "
+                            f"--rename {label}.{c}={other.name} keeps the values",
                         )
                     )
             self.add(
@@ -1054,17 +1051,14 @@ class Planner:
                 _sub(key, "col", c),
                 [f"ALTER TABLE {name} DROP COLUMN {q(c)};"],
                 parent=key,
-                before=old[c],
+                before=x,
                 hazards=tuple(hazards),
             )
-        for c in added:
-            self._add_column(b, new[c])
-        for c in sorted(old.keys() & new.keys()):
-            ckey = _sub(key, "col", c)
-            unchanged = without_attrs(old[c], "inherited") == without_attrs(new[c], "inherited")
-            if ckey in self.handled_columns or unchanged:
-                continue
-            self._alter_column(b, old[c], new[c])
+        for y in added:
+            self._add_column(b, y)
+        for x, y in columns.kept:
+            if _sub(key, "col", y.name) not in self.handled_columns:
+                self._alter_column(b, x, y)
         # Inherited columns: only their local defaults and NOT NULL are theirs.
         for column in b.columns:
             self._alter_inherited(b, a.column(column.name), column)
@@ -1289,21 +1283,18 @@ class Planner:
                 runs_after=(_sub(key, "con", k),),
             )
             old[twin] = replace(old.pop(k), name=twin)
+        constraints = pair_up(old.values(), new.values(), by_name, same=operator.eq)
         dropped_keys = tuple(
-            _sub(key, "con", k)
-            for k in sorted(old.keys() - new.keys())
-            if old[k].kind == "primary key"
+            _sub(key, "con", x.name) for x in constraints.dropped if x.kind == "primary key"
         )
-        for k in sorted(old.keys() - new.keys()):
-            self._drop_constraint(b, old[k])
-        for k in sorted(new.keys() - old.keys()):
+        for x in constraints.dropped:
+            self._drop_constraint(b, x)
+        for y in constraints.added:
             # A table has one primary key: a new one waits for the old one to go.
-            after = dropped_keys if new[k].kind == "primary key" else ()
-            self._add_constraint(b, new[k], after=after)
-        for k in sorted(old.keys() & new.keys()):
-            x, y = old[k], new[k]
-            if x == y:
-                continue
+            after = dropped_keys if y.kind == "primary key" else ()
+            self._add_constraint(b, y, after=after)
+        for x, y in constraints.kept:
+            k = y.name
             same_def = x.definition == y.definition
             if same_def and attr(x.attrs, "not_valid") and not attr(y.attrs, "not_valid"):
                 steps: list[Step | str] = [
@@ -1423,14 +1414,12 @@ class Planner:
     # indexes, triggers, policies ------------------------------------------------------------------
 
     def _alter_indexes(self, a: Table, b: Table) -> None:
-        old = {i.name: i for i in a.indexes}
-        new = {i.name: i for i in b.indexes}
-        for i in sorted(old.keys() - new.keys()):
-            self._drop_index(b, old[i])
-        for i in sorted(new.keys() - old.keys()):
-            self._create_index(b, new[i])
-        for i in sorted(old.keys() & new.keys()):
-            x, y = old[i], new[i]
+        indexes = pair_up(a.indexes, b.indexes, by_name)
+        for x in indexes.dropped:
+            self._drop_index(b, x)
+        for y in indexes.added:
+            self._create_index(b, y)
+        for x, y in indexes.kept:
             if x.definition != y.definition:
                 self._drop_index(b, x)
                 self._create_index(b, y)
@@ -1438,9 +1427,9 @@ class Planner:
                 self.add(
                     "alter",
                     "index",
-                    f"{b.schema}.{i}",
-                    _index_key(b.schema, i),
-                    self._comment(f"INDEX {r.qualified(b.schema, i)}", y.comment),
+                    f"{b.schema}.{y.name}",
+                    _index_key(b.schema, y.name),
+                    self._comment(f"INDEX {r.qualified(b.schema, y.name)}", y.comment),
                     parent=relation_key(b.schema, b.name),
                     before=x,
                     after=y,
@@ -1498,18 +1487,17 @@ class Planner:
         )
 
     def _alter_triggers(self, a: Table | View, b: Table | View) -> None:
-        old = {x.name: x for x in a.triggers}
-        new = {x.name: x for x in b.triggers}
-        for x in sorted(old.keys() - new.keys()):
-            self._drop_trigger(b, old[x])
-        for x in sorted(new.keys() - old.keys()):
-            self._create_trigger(b, new[x])
-        for x in sorted(old.keys() & new.keys()):
-            s, t = old[x], new[x]
+        triggers = pair_up(a.triggers, b.triggers, by_name, same=operator.eq)
+        for s in triggers.dropped:
+            self._drop_trigger(b, s)
+        for t in triggers.added:
+            self._create_trigger(b, t)
+        for s, t in triggers.kept:
+            x = t.name
             if s.definition != t.definition:
                 self._drop_trigger(b, s)
                 self._create_trigger(b, t)
-            elif s != t:
+            else:
                 key = relation_key(b.schema, b.name)
                 name = r.qualified(b.schema, b.name)
                 steps = []
@@ -1559,29 +1547,28 @@ class Planner:
         )
 
     def _alter_policies(self, a: Table, b: Table) -> None:
-        old = {p.name: p for p in a.policies}
-        new = {p.name: p for p in b.policies}
-        for p in sorted(old.keys() - new.keys()):
-            self._drop_policy(b, old[p])
-        for p in sorted(new.keys() - old.keys()):
-            self._create_policy(b, new[p])
-        for p in sorted(old.keys() & new.keys()):
-            if old[p].definition != new[p].definition:
-                self._drop_policy(b, old[p])
-                self._create_policy(b, new[p])
-            elif old[p].comment != new[p].comment:
+        policies = pair_up(a.policies, b.policies, by_name)
+        for x in policies.dropped:
+            self._drop_policy(b, x)
+        for y in policies.added:
+            self._create_policy(b, y)
+        for x, y in policies.kept:
+            if x.definition != y.definition:
+                self._drop_policy(b, x)
+                self._create_policy(b, y)
+            elif x.comment != y.comment:
                 key = relation_key(b.schema, b.name)
                 self.add(
                     "alter",
                     "policy",
-                    f"{b.schema}.{b.name}.{p}",
-                    _sub(key, "pol", p),
+                    f"{b.schema}.{b.name}.{y.name}",
+                    _sub(key, "pol", y.name),
                     self._comment(
-                        f"POLICY {q(p)} ON {r.qualified(b.schema, b.name)}", new[p].comment
+                        f"POLICY {q(y.name)} ON {r.qualified(b.schema, b.name)}", y.comment
                     ),
                     parent=key,
-                    before=old[p],
-                    after=new[p],
+                    before=x,
+                    after=y,
                 )
 
     def _drop_policy(self, t: Table, p: Policy) -> None:
@@ -1625,16 +1612,13 @@ class Planner:
     # views ----------------------------------------------------------------------------------------
 
     def _views(self) -> None:
-        old = {(v.schema, v.name): v for v in self.a.views}
-        new = {(v.schema, v.name): v for v in self.b.views}
-        for k in sorted(old.keys() - new.keys()):
-            self._drop_view(old[k])
-        for k in sorted(new.keys() - old.keys()):
-            self._create_view(new[k])
-        for k in sorted(old.keys() & new.keys()):
-            a, b = old[k], new[k]
-            if _same(a, b):
-                continue
+        views = pair_up(self.a.views, self.b.views, by_qualified_name, same=_same)
+        for v in views.dropped:
+            self._drop_view(v)
+        for v in views.added:
+            self._create_view(v)
+        for a, b in views.kept:
+            k = (b.schema, b.name)
             if _replaceable_view(a, b):
                 key = relation_key(*k)
                 self.add(
@@ -1672,16 +1656,14 @@ class Planner:
                 if old_cc.get(column) != new_cc.get(column):
                     steps += self._comment(f"COLUMN {name}.{q(column)}", new_cc.get(column))
             self.add("alter", "view", f"{k[0]}.{k[1]}", key, steps, before=a, after=b)
-            old_i = {i.name: i for i in a.indexes}
-            new_i = {i.name: i for i in b.indexes}
-            for i in sorted(old_i.keys() - new_i.keys()):
-                self._drop_index(b, old_i[i])
-            for i in sorted(new_i.keys() - old_i.keys()):
-                self._create_index(b, new_i[i])
-            for i in sorted(old_i.keys() & new_i.keys()):
-                if old_i[i] != new_i[i]:
-                    self._drop_index(b, old_i[i])
-                    self._create_index(b, new_i[i])
+            indexes = pair_up(a.indexes, b.indexes, by_name, same=operator.eq)
+            for x in indexes.dropped:
+                self._drop_index(b, x)
+            for y in indexes.added:
+                self._create_index(b, y)
+            for x, y in indexes.kept:
+                self._drop_index(b, x)
+                self._create_index(b, y)
             self._alter_triggers(a, b)
 
     def _drop_view(self, v: View, reason: str = "") -> None:

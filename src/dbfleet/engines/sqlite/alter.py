@@ -10,10 +10,12 @@ them on, dropping the old table would run ON DELETE actions); the script checks 
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable
 from dataclasses import replace
 
 from dbfleet.diff.change import Change, Hazard, Options, Step
+from dbfleet.diff.pair import by_name, pair_up
 from dbfleet.engines.sqlite import render as r
 from dbfleet.engines.sqlite.inspect import fold, tokens
 from dbfleet.errors import DbfleetError
@@ -28,6 +30,11 @@ _GUARD = (
     "INSERT INTO dbfleet_rebuild_guard SELECT foreign_keys FROM pragma_foreign_keys;",
     "DROP TABLE dbfleet_rebuild_guard;",
 )
+
+
+def _folded_name(x: Table | View | Trigger) -> str:
+    """The key of a table, view or trigger: SQLite matches their names case-insensitively."""
+    return fold(x.name)
 
 
 def _table_key(name: str) -> str:
@@ -118,15 +125,9 @@ class Planner:
             self.changes.append(Change(action, kind, name, key, built, **kw))  # type: ignore[arg-type]
 
     def plan(self) -> list[Change]:
-        old = {fold(t.name): t for t in self.a.tables}
-        new = {fold(t.name): t for t in self.b.tables}
-        renamed = {
-            fold(o): fold(n)
-            for o, n in self.table_renames.items()
-            if fold(n) in new and fold(n) not in old
-        }
-        for name in sorted(old.keys() - new.keys() - renamed.keys()):
-            t = old[name]
+        renamed = {fold(o): fold(n) for o, n in self.table_renames.items()}
+        tables = pair_up(self.a.tables, self.b.tables, _folded_name, renamed=renamed)
+        for t in tables.dropped:
             self.add(
                 "drop",
                 "table",
@@ -136,15 +137,13 @@ class Planner:
                 before=t,
                 hazards=(Hazard("data_loss", f"drops table {t.name} and its rows"),),
             )
-        for name in sorted(new.keys() - old.keys() - set(renamed.values())):
-            t = new[name]
+        for t in tables.added:
             self.add("create", "table", t.name, _table_key(t.name), [r.table_sql(t)], after=t)
             for i in t.indexes:
                 self._create_index(t, i)
             for tr in t.triggers:
                 self._create_trigger(t, tr)
-        for o, n in sorted(renamed.items()):
-            a, b = old[o], new[n]
+        for a, b in tables.renamed:
             self.add(
                 "alter",
                 "table",
@@ -162,8 +161,8 @@ class Planner:
             )
             renamed_a = replace(without_attrs(a, "sql"), name=b.name)  # its CREATE text is stale
             self._alter_table(renamed_a, b, after=(f"{_table_key(b.name)}#renamed",))
-        for name in sorted(old.keys() & new.keys()):
-            self._alter_table(old[name], new[name])
+        for a, b in tables.kept:
+            self._alter_table(a, b)
         self._views()
         return self.changes
 
@@ -175,16 +174,14 @@ class Planner:
             for i in b.indexes:
                 self._create_index(b, i)
             return
-        old_i = {i.name: i for i in a.indexes}
-        new_i = {i.name: i for i in b.indexes}
-        for n in sorted(old_i.keys() - new_i.keys()):
-            self._drop_index(b, old_i[n])
-        for n in sorted(new_i.keys() - old_i.keys()):
-            self._create_index(b, new_i[n])
-        for n in sorted(old_i.keys() & new_i.keys()):
-            if old_i[n] != new_i[n]:
-                self._drop_index(b, old_i[n])
-                self._create_index(b, new_i[n])
+        indexes = pair_up(a.indexes, b.indexes, by_name, same=operator.eq)
+        for i in indexes.dropped:
+            self._drop_index(b, i)
+        for i in indexes.added:
+            self._create_index(b, i)
+        for x, y in indexes.kept:
+            self._drop_index(b, x)
+            self._create_index(b, y)
         self._triggers(a, b)
 
     def _rebuild(self, a: Table, b: Table, after: tuple[str, ...] = ()) -> None:
@@ -311,16 +308,14 @@ class Planner:
         )
 
     def _triggers(self, a: Table | View, b: Table | View) -> None:
-        old = {fold(t.name): t for t in a.triggers}
-        new = {fold(t.name): t for t in b.triggers}
-        for n in sorted(old.keys() - new.keys()):
-            self._drop_trigger(b, old[n])
-        for n in sorted(new.keys() - old.keys()):
-            self._create_trigger(b, new[n])
-        for n in sorted(old.keys() & new.keys()):
-            if old[n] != new[n]:
-                self._drop_trigger(b, old[n])
-                self._create_trigger(b, new[n])
+        triggers = pair_up(a.triggers, b.triggers, _folded_name, same=operator.eq)
+        for tr in triggers.dropped:
+            self._drop_trigger(b, tr)
+        for tr in triggers.added:
+            self._create_trigger(b, tr)
+        for x, y in triggers.kept:
+            self._drop_trigger(b, x)
+            self._create_trigger(b, y)
 
     def _parent(self, t: Table | View) -> str:
         return _view_key(t.name) if isinstance(t, View) else _table_key(t.name)
@@ -348,14 +343,12 @@ class Planner:
         )
 
     def _views(self) -> None:
-        old = {fold(v.name): v for v in self.a.views}
-        new = {fold(v.name): v for v in self.b.views}
-        for n in sorted(old.keys() - new.keys()):
-            self._drop_view(old[n], "")
-        for n in sorted(new.keys() - old.keys()):
-            self._create_view(new[n])
-        for n in sorted(old.keys() & new.keys()):
-            a, b = old[n], new[n]
+        views = pair_up(self.a.views, self.b.views, _folded_name)
+        for v in views.dropped:
+            self._drop_view(v, "")
+        for v in views.added:
+            self._create_view(v)
+        for a, b in views.kept:
             if replace(a, triggers=()) != replace(b, triggers=()):
                 self._drop_view(a, "its definition changes")
                 self._create_view(b)
