@@ -323,7 +323,10 @@ class Session:
         lib, conn = self._lib, self._conn
         if not conn:
             raise SessionLost("the connection is closed")
-        if not lib.PQsendQuery(conn, sql.encode()):
+        data = sql.encode()
+        if b"\0" in data:  # C would cut the text there and run what comes before
+            raise ServerError("the SQL text contains a NUL character (0x00)")
+        if not lib.PQsendQuery(conn, data):
             raise self._lost()
         try:
             return self._results()
