@@ -21,7 +21,6 @@ import time
 from collections.abc import Callable
 from ctypes import POINTER, c_char_p, c_int, c_void_p
 from datetime import date, datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -158,7 +157,9 @@ def _bool(value: bytes) -> bool:
     return value == b"t"
 
 
-def _numeric(value: bytes) -> Decimal:
+def _numeric(value: bytes) -> Any:
+    from decimal import Decimal  # imported when a numeric is read: the history has none
+
     return Decimal(value.decode())
 
 
