@@ -274,3 +274,25 @@ def test_a_no_op_migrate_never_imports_psycopg(tmp_path: Path, pg_url: str) -> N
         )
         assert proc.returncode == 0, proc.stderr
         assert "psycopg not imported" in proc.stderr, (command, proc.stderr)
+
+
+def test_a_killed_session_fails_as_a_statement_error_and_stays_closed(
+    pg_url: str, driver: str
+) -> None:
+    with connect(parse_url(pg_url), light=True) as conn:
+        pid = conn.query("SELECT pg_backend_pid()")[0][0]
+        query(pg_url, f"SELECT pg_terminate_backend({pid})")
+        with pytest.raises(StatementError):
+            conn.query("SELECT 1")
+        with pytest.raises(StatementError):  # not a crash, and not a hang
+            conn.query("SELECT 1")
+
+
+def test_sql_with_a_nul_byte_is_refused_before_anything_runs(
+    pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DBFLEET_PG_DRIVER", raising=False)
+    with connect(parse_url(pg_url), light=True) as conn:
+        with pytest.raises(StatementError, match="NUL character"):
+            conn.execute("CREATE TABLE a (id int);\x00DROP TABLE a")
+        assert conn.query("SELECT to_regclass('a')") == [(None,)]
