@@ -92,10 +92,11 @@ def _candidates() -> list[str]:
         pass
     folders += [p for p in sys.path if p.endswith("-packages")]
     for folder in dict.fromkeys(folders):
-        libs = Path(folder, "psycopg_binary.libs")
-        if libs.is_dir():
-            found += sorted(str(p) for p in libs.glob("libpq-*.so*"))
-    return [*found, "libpq.so.5"]  # the dynamic loader's search; never ctypes.util (it forks)
+        # Linux wheels (auditwheel) put it beside the package, macOS ones (delocate) inside it.
+        found += sorted(str(p) for p in Path(folder, "psycopg_binary.libs").glob("libpq-*.so*"))
+        found += sorted(str(p) for p in Path(folder, "psycopg_binary", ".dylibs").glob("libpq*"))
+    # Then the dynamic loader's search; never ctypes.util.find_library (it starts processes).
+    return [*found, "libpq.so.5", "libpq.5.dylib"]
 
 
 def _load() -> Any:
