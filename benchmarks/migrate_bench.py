@@ -759,6 +759,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="private: cache bytecode in the temporary folder (as an installed "
         "package would have it); inherit: leave PYTHON* variables as they are",
     )
+    parser.add_argument(
+        "--pg-driver",
+        choices=("libpq", "psycopg"),
+        help="DBFLEET_PG_DRIVER for the measured dbfleet runs (default: dbfleet's own choice)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     parser.add_argument(
         "--instructions",
@@ -778,6 +783,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="dbfleet-bench-"))
     try:
         configure_env(work / "pycache" if args.pycache == "private" else None)
+        if args.pg_driver:
+            _ENV["DBFLEET_PG_DRIVER"] = args.pg_driver
         bench = Bench(args, work)
         bench.load_start = load_start
         bench.busy_start = busy = cpu_busy()

@@ -32,9 +32,16 @@ def dialect_for(engine: str) -> Dialect:
     return _module(engine, "dialect").DIALECT  # type: ignore[no-any-return]
 
 
-def connect(url: DatabaseUrl, *, create: bool = True) -> Connection:
-    """Open a connection to `url`. With create=False a missing SQLite file reads as empty."""
-    return _module(url.engine, "driver").connect(url, create=create)  # type: ignore[no-any-return]
+def connect(url: DatabaseUrl, *, create: bool = True, light: bool = False) -> Connection:
+    """Open a connection to `url`. With create=False a missing SQLite file reads as empty.
+
+    light=True asks for the engine's light client where its driver module has one
+    (`connect_light`): the migration commands use it, as they need only simple queries and
+    start sooner without a full driver's import (PostgreSQL: libpq over ctypes, no psycopg).
+    """
+    module = _module(url.engine, "driver")
+    opener = getattr(module, "connect_light", None) if light else None
+    return (opener or module.connect)(url, create=create)  # type: ignore[no-any-return]
 
 
 def inspect(conn: Connection) -> Model:

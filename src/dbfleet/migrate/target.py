@@ -39,8 +39,10 @@ class Target:
         schema: str | None = None,
         lock_wait: float = 600.0,
         create: bool = True,
+        light: bool = True,
     ) -> Target:
-        conn = connect(url, create=create)
+        """Connect to `url`; light=False asks for the engine's full driver (see engines.connect)."""
+        conn = connect(url, create=create, light=light)
         try:
             return cls(conn, table=table, schema=schema, lock_wait=lock_wait)
         except BaseException:
