@@ -143,6 +143,7 @@ def check_github(doc: Any, text: str, staging: str, prod: str, s_vars, p_vars, f
     assert gate["environment"] == "production" and gate["needs"] == "plan-production"
     assert "required reviewers" in text.lower()
     assert ("fleet migrate --env " + prod in str(gate["steps"])) == fleet
+    assert (f"fleet status --env {prod} -f md" in str(gate["steps"])) == fleet
     assert jobs["check"]["steps"][0]["with"]["fetch-depth"] == 0  # check needs main's history
     assert "dbfleet check --base origin/main" in str(jobs["check"]["steps"])
     # Secrets reach only the jobs that need them.

@@ -107,6 +107,12 @@ def test_a_failing_tenant_is_isolated_and_retry_failed_completes_it(tmp_path: Pa
     assert [t["tenant"] for t in failed["tenants"]] == ["t004"]
     recorded = cli(root, "fleet", "status", "--env", "prod", "--from-ledger", "--json")
     assert json.loads(recorded.stdout)["by_version"] == {"1": 1, "2": 7}
+    # For a CI job summary: the counts, and only the tenants that need a look.
+    summary = cli(root, "fleet", "status", "--env", "prod", "-f", "md").stdout
+    assert summary.startswith("## Fleet `prod`: template at `2`")
+    assert "8 tenant(s) by version: `1` 1, `2` 7 · 1 failed" in summary
+    rows = [line for line in summary.splitlines() if line.startswith("| `t")]
+    assert len(rows) == 1 and rows[0].startswith("| `t004` |") and "UNIQUE" in rows[0]
     with sqlite3.connect(bad.removeprefix("sqlite:///")) as conn:
         conn.execute("DELETE FROM accounts WHERE id = (SELECT max(id) FROM accounts)")
     retry = cli(root, "fleet", "retry", "--failed", "--env", "prod")

@@ -106,6 +106,10 @@ def test_release_runs_verify_in_parallel_applies_to_staging_and_waits_for_approv
     steps = steps_by_name(recorded)
     assert steps["approve/approve:prod"]["status"] == "waiting"
     assert steps["prod/apply:prod"]["status"] == "skipped"
+    summary = cli(root, "pipeline", "status", "-f", "md").stdout  # a CI job summary
+    assert summary.startswith(f"## Pipeline run `{recorded['run'][:12]}`: waiting")
+    assert "stopped at `approve`" in summary and f"> plan {plan_hash} for prod" in summary
+    assert "| approve | `approve:prod` | waiting |" in summary
     verify = [s for s in recorded["steps"] if s["stage"] == "verify"]
     assert len(verify) == 4 and all(s["status"] == "ok" for s in verify)
     # In parallel: every verify step started before any of them finished.

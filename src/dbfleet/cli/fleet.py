@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from dbfleet.cli.app import Globals, app
-from dbfleet.cli.output import console, emit_json, error, info
+from dbfleet.cli.output import console, emit_json, emit_text, error, info
 from dbfleet.errors import ConfigError, DbfleetError
 from dbfleet.secrets import redact
 
@@ -656,6 +656,12 @@ def status(
         ),
     ] = False,
     json: JsonOption = False,
+    format: Annotated[
+        str,
+        typer.Option(
+            "--format", "-f", help="text, json, or md (a summary for a CI job or a PR comment)."
+        ),
+    ] = "text",
 ) -> None:
     """One row per tenant: version, pending, last result, duration, error; counts by version."""
     from dbfleet.migrate.files import Version
@@ -663,6 +669,9 @@ def status(
 
     if only not in (None, "failed", "pending", "outdated"):
         raise ConfigError(f"--only {only}: use failed, pending or outdated")
+    if format not in ("text", "json", "md"):
+        raise ConfigError(f"--format {format}: not a format", hint="use text, json or md")
+    json = json or format == "json"
     project, environment, settings = _load(ctx, env)
     with open_store(project) as store:
         ledger = store.latest_per_tenant(environment.name)
@@ -714,6 +723,9 @@ def status(
             }
         )
         return
+    if format == "md":
+        emit_text(_status_markdown(environment.name, template_version, rows, by_version, key))
+        return
     from rich import box
     from rich.markup import escape
     from rich.table import Table
@@ -749,6 +761,49 @@ def status(
             else ""
         )
     )
+
+
+# A Markdown summary lists the tenants that need a look, not thousands of healthy ones.
+MARKDOWN_ROWS = 50
+
+
+def _status_markdown(
+    environment: str,
+    template_version: str | None,
+    rows: list[dict[str, Any]],
+    by_version: dict[str, int],
+    key: Any,
+) -> str:
+    """`fleet status -f md`: counts by version, then the failed, pending or outdated tenants."""
+
+    def cell(text: object) -> str:
+        return str(text).replace("|", "\\|").replace("\n", " ")
+
+    versions = sorted(by_version.items(), key=lambda i: key(i[0] if i[0] != "none" else None))
+    failed = [r for r in rows if r["failed"]]
+    attention = [r for r in rows if r["failed"] or r["pending"] or r["outdated"]]
+    out = [
+        f"## Fleet `{environment}`: template at `{template_version or 'nothing applied'}`",
+        "",
+        f"{sum(by_version.values())} tenant(s) by version: "
+        + ", ".join(f"`{v}` {n}" for v, n in versions)
+        + f" · {len(failed)} failed · {sum(1 for r in rows if r['pending'])} with pending work",
+        "",
+    ]
+    if not attention:
+        return "\n".join([*out, "Every tenant is at the template's version.", ""])
+    out += [
+        "| Tenant | Group | Version | Pending | Last result | Error |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in attention[:MARKDOWN_ROWS]:
+        out.append(
+            f"| `{cell(r['tenant'])}` | {cell(r['group'] or '')} | `{r['version'] or 'none'}` | "
+            f"{r['pending']} | {r['last_result'] or ''} | {cell(r['error'] or '')} |"
+        )
+    if len(attention) > MARKDOWN_ROWS:
+        out.append(f"\n… and {len(attention) - MARKDOWN_ROWS} more (`dbfleet fleet status`).")
+    return "\n".join(out) + "\n"
 
 
 @fleet_app.command("verify")

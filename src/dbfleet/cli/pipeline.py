@@ -118,11 +118,21 @@ def status(
         str | None, typer.Option("--run", help="Show the steps of this run (id or its start).")
     ] = None,
     json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    format: Annotated[
+        str,
+        typer.Option(
+            "--format", "-f", help="text, json, or md (one run's steps, for a CI job summary)."
+        ),
+    ] = "text",
 ) -> None:
     """The last pipeline runs (who, status, where each stopped) and the steps of the latest."""
     from dbfleet.config import load_project
     from dbfleet.errors import DbfleetError
     from dbfleet.state.store import STATE_FILE, open_store
+
+    if format not in ("text", "json", "md"):
+        raise DbfleetError(f"--format {format}: not a format", hint="use text, json or md")
+    json = json or format == "json"
 
     globals_: Globals = ctx.obj
     project = load_project(globals_.config, start=globals_.project_dir)
@@ -156,7 +166,42 @@ def status(
             }
         )
         return
+    if format == "md":
+        from dbfleet.cli.output import emit_text
+
+        emit_text(_markdown(chosen, steps))
+        return
     _show_status(runs, chosen, steps)
+
+
+def _markdown(chosen: PipelineRun | None, steps: list[PipelineStep]) -> str:
+    """One run as a CI job summary: where it stopped and why, then its steps."""
+    if chosen is None:
+        return "No pipeline runs recorded.\n"
+
+    def cell(text: str) -> str:
+        return text.replace("|", "\\|").replace("\n", " ")
+
+    out = [
+        f"## Pipeline run `{chosen.id[:12]}`: {chosen.status}",
+        "",
+        f"Started {_when(chosen.started_at)} UTC by {cell(chosen.actor)}"
+        + (f" · stopped at `{chosen.stopped_at}`" if chosen.stopped_at else ""),
+    ]
+    if chosen.message:
+        out += ["", f"> {cell(chosen.message)}"]
+    out += [
+        "",
+        "| Stage | Step | Status | Duration | Exit | Last line |",
+        "|---|---|---|---|---|---|",
+    ]
+    for s in steps:
+        last = (s.log_tail or "").strip().splitlines()
+        out.append(
+            f"| {cell(s.stage)} | `{cell(s.step)}` | {s.status} | {_duration(s.duration_ms)} | "
+            f"{'' if s.exit_code is None else s.exit_code} | {cell(last[-1]) if last else ''} |"
+        )
+    return "\n".join(out) + "\n"
 
 
 def _show_status(

@@ -96,6 +96,9 @@ class Workflow:
             "plan_prod": self.dbfleet("plan", "--env", prod, "-f", "md", "-o", "plan.json"),
             "apply_staging": self.apply(self.staging, "plan.json"),
             "apply_prod": self.apply(self.prod, "plan.json"),
+            # A fleet's rollout summary (failed and lagging tenants) for the job summary.
+            "fleet_status_staging": self.dbfleet("fleet", "status", "--env", staging, "-f", "md"),
+            "fleet_status_prod": self.dbfleet("fleet", "status", "--env", prod, "-f", "md"),
         }
 
     def apply(self, target: Target, plan: str) -> str:
