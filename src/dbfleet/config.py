@@ -99,15 +99,20 @@ class Project:
             parse_url(self.resolve(self.scratch_url, where, secret=True), where=where)
         )
 
-    def environment(self, name: str | None = None, *, url: str | None = None) -> Environment:
+    def environment(
+        self, name: str | None = None, *, url: str | None = None, overrides: bool = True
+    ) -> Environment:
         """Resolve the environment to work on: `name`, else DBFLEET_ENV, else the default.
 
         `url` (from --url) and DBFLEET_URL override the environment's own URL. Only the chosen
         environment's ${env:...} and ${file:...} references are resolved, so a variable that only
         production needs does not have to exist on a developer's machine.
         """
-        name = name or os.environ.get("DBFLEET_ENV") or self.default_environment
-        url = url or os.environ.get("DBFLEET_URL")
+        if overrides:
+            name = name or os.environ.get("DBFLEET_ENV") or self.default_environment
+            url = url or os.environ.get("DBFLEET_URL")
+        else:  # the environment as dbfleet.toml says, whatever this process was told
+            name, url = name or self.default_environment, None
         table: Mapping[str, Any] = {}
         if name is not None:
             if name not in self.environments:
@@ -150,9 +155,12 @@ class Project:
         history_schema = os.environ.get("DBFLEET_HISTORY_SCHEMA") or table.get(
             "history_schema", self.history_schema
         )
+        parsed = self._anchored(parse_url(resolved_url, where=url_origin))
+        if url is not None:
+            self._refuse_policy_override(name, table, parsed)
         return Environment(
             name=name or "(url)",
-            url=self._anchored(parse_url(resolved_url, where=url_origin)),
+            url=parsed,
             placeholders=placeholders,
             history_schema=history_schema or None,
             history_table=history_table,
@@ -162,6 +170,40 @@ class Project:
             approver_not_author=table.get("approver_not_author", False),
             promote_from=table.get("promote_from"),
         )
+
+    def _refuse_policy_override(
+        self, name: str | None, table: Mapping[str, Any], url: DatabaseUrl
+    ) -> None:
+        """--url/DBFLEET_URL must not point a command at a database whose environment runs
+        approved plans only: not by overriding that environment, nor through another one."""
+        if table.get("requires_approval"):
+            raise ConfigError(
+                f"{self.source}: environments.{name} runs approved plans only "
+                "(requires_approval = true): its database comes from dbfleet.toml, "
+                "not from --url or DBFLEET_URL",
+                hint="unset DBFLEET_URL / drop --url",
+            )
+        for other, settings in self.environments.items():
+            if other == name or not settings.get("requires_approval") or "url" not in settings:
+                continue
+            try:
+                where = f"{self.source}: environments.{other}.url"
+                theirs = self._anchored(
+                    parse_url(self.resolve(settings["url"], where), where=where)
+                )
+            except ConfigError:
+                continue  # its URL cannot be known here (a variable not set): nothing to compare
+            if (theirs.engine, theirs.host, theirs.port, theirs.database) == (
+                url.engine,
+                url.host,
+                url.port,
+                url.database,
+            ):
+                raise ConfigError(
+                    f"--url/DBFLEET_URL names the database of environment {other}, which runs "
+                    "approved plans only (requires_approval = true)",
+                    hint=f"use --env {other} with a plan: dbfleet plan, approve, apply",
+                )
 
     def _anchored(self, url: DatabaseUrl) -> DatabaseUrl:
         return url.anchored(self.root)

@@ -27,13 +27,25 @@ promote_from = "staging"
 """
 
 
-def project_for(tmp_path: Path, prod_url: str) -> Path:
+def project_for(tmp_path: Path, prod_url: str, *, git: bool = True) -> Path:
+    """A project whose prod runs approved plans only; its migrations committed to git by
+    Carol (approver_not_author needs to know who wrote them)."""
     root = write_project(
         tmp_path / "p", "sqlite:///dev.db", MIGRATIONS, extra=scratch_setting(prod_url)
     )
     with (root / "dbfleet.toml").open("a", encoding="utf-8") as config:
         config.write(POLICY.format(prod=prod_url))
+    if git:
+        commit_as(root, "Carol Writer", "carol@example.com")
     return root
+
+
+def commit_as(root: Path, name: str, email: str) -> None:
+    if not (root / ".git").exists():
+        subprocess.run(["git", "init", "-q", str(root)], check=True)
+    who = ["-c", f"user.name={name}", "-c", f"user.email={email}"]
+    subprocess.run(["git", "-C", str(root), *who, "add", "migrations"], check=True)
+    subprocess.run(["git", "-C", str(root), *who, "commit", "-qm", "migrations"], check=True)
 
 
 def as_(who: str) -> dict[str, str]:
@@ -122,10 +134,6 @@ def test_revoked_and_forged_approvals_do_not_count(tmp_path: Path, sqlite_url: s
 
 def test_migration_authors_in_git_cannot_approve(tmp_path: Path, sqlite_url: str) -> None:
     root = project_for(tmp_path, sqlite_url)
-    git = ["git", "-C", str(root), "-c", "user.name=Carol Writer", "-c"]
-    subprocess.run(["git", "init", "-q", str(root)], check=True)
-    subprocess.run([*git, "user.email=carol@example.com", "add", "migrations"], check=True)
-    subprocess.run([*git, "user.email=carol@example.com", "commit", "-qm", "m"], check=True)
     plan_file = tmp_path / "plan.json"
     plan_prod(root, plan_file, who="ci-bot")
     # GitHub's actor is a login: it matches the local part of the author's email.
@@ -140,7 +148,11 @@ def test_bad_approvals_are_refused_with_one_line(tmp_path: Path, sqlite_url: str
     unknown = cli(root, "approve", "--plan", "0123456789abcdef0123")
     assert unknown.exit_code == 1 and "no plan with that hash" in unknown.stderr
     short = cli(root, "approve", "--plan", "abc")
-    assert short.exit_code == 1 and "at least 12 characters" in short.stderr
+    assert short.exit_code == 1 and "at least 12 hex digits" in short.stderr
+    junk = cli(root, "approve", "--plan", "zzzzzzzzzzzzzz")  # never a wildcard for every plan
+    assert junk.exit_code == 1 and "at least 12 hex digits" in junk.stderr
+    missing = cli(root, "approve", "--plan", "plan.json.bak")
+    assert missing.exit_code == 1 and "no such file" in missing.stderr
     plan_file = tmp_path / "plan.json"
     plan_prod(root, plan_file)
     wrong_env = cli(root, "approve", "--plan", str(plan_file), "--env", "staging")
@@ -226,3 +238,59 @@ def test_an_undo_where_plans_need_approval_says_why(tmp_path: Path, sqlite_url: 
     runs = json.loads(cli(root, "history", "--env", "prod", "--json").stdout)["runs"]
     assert (runs[0]["command"], runs[0]["note"]) == ("undo", "INC-7: orders broke checkout")
     assert "INC-7" in cli(root, "history", "--env", "prod").stdout
+
+
+def test_one_person_counts_once_and_authors_unknown_to_git_fail_closed(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    root = project_for(tmp_path, sqlite_url)
+    assert cli(root, "migrate", "--env", "staging").exit_code == 0
+    plan_file = tmp_path / "plan.json"
+    plan_prod(root, plan_file)
+    # Bob under his login and under his email is one approver, not two.
+    assert cli(root, "approve", "--plan", str(plan_file), env=as_("bob")).exit_code == 0
+    again = cli(root, "approve", "--plan", str(plan_file), env=as_("bob@corp.example"))
+    assert again.exit_code == 0 and "already approved" in again.stderr
+    assert cli(root, "apply", "--plan", str(plan_file)).exit_code == 1
+    revoked = cli(
+        root, "approve", "--plan", str(plan_file), "--revoke", env=as_("bob@corp.example")
+    )
+    assert "revoked" in revoked.stderr
+    listed = json.loads(cli(root, "approvals", "--json").stdout)["approvals"]
+    assert [a["state"] for a in listed] == ["revoked"]
+    # Undoing the revocation by hand in the store breaks the row's signature: it does not count.
+    with sqlite3.connect(root / ".dbfleet" / "state.db") as store:
+        store.execute("UPDATE approvals SET revoked_at = NULL, revoked_by = NULL")
+    listed = json.loads(cli(root, "approvals", "--json").stdout)["approvals"]
+    assert [a["state"] for a in listed] == ["forged"]
+
+    # Without the migrations' git history, approver_not_author cannot be checked: refused.
+    nogit = project_for(tmp_path / "nogit", sqlite_url, git=False)
+    other_plan = tmp_path / "nogit.json"
+    plan_prod(nogit, other_plan)
+    refused = cli(nogit, "approve", "--plan", str(other_plan), env=as_("bob"))
+    assert refused.exit_code == 1 and "approver_not_author" in refused.stderr
+    assert "not a git repository" in refused.stderr
+
+
+def test_a_url_override_cannot_reach_a_database_that_runs_approved_plans_only(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    root = project_for(tmp_path, sqlite_url)
+    dev_plan = tmp_path / "dev.json"
+    assert cli(root, "plan", "--env", "dev", "-o", str(dev_plan)).exit_code == 0
+    # The dev plan pointed at prod's database: refused, nothing runs there.
+    sneaky = cli(root, "apply", "--plan", str(dev_plan), env={"DBFLEET_URL": sqlite_url})
+    assert sneaky.exit_code == 1 and "approved plans only" in sneaky.stderr
+    direct = cli(root, "migrate", "--env", "prod", "--url", sqlite_url)
+    assert direct.exit_code == 1 and "approved plans only" in direct.stderr
+    assert "customers" not in tables(sqlite_url)
+    # A run on another database recorded under staging's name does not promote anything.
+    elsewhere = f"sqlite:///{tmp_path / 'scratch.db'}"
+    assert cli(root, "migrate", "--env", "staging", "--url", elsewhere).exit_code == 0
+    prod_plan = tmp_path / "prod.json"
+    plan_prod(root, prod_plan)
+    for who in ("bob", "dave"):
+        assert cli(root, "approve", "--plan", str(prod_plan), env=as_(who)).exit_code == 0
+    refused = cli(root, "apply", "--plan", str(prod_plan))
+    assert refused.exit_code == 1 and "not yet applied to staging" in refused.stderr

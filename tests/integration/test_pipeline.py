@@ -58,6 +58,11 @@ def project(tmp_path: Path, pipeline: str = RELEASE) -> Path:
     )
     with (root / "dbfleet.toml").open("a", encoding="utf-8") as config:
         config.write(ENVIRONMENTS + pipeline)
+    # approver_not_author asks git who wrote the migrations: Carol did.
+    who = ["-c", "user.name=Carol", "-c", "user.email=carol@example.com"]
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    subprocess.run(["git", "-C", str(root), *who, "add", "migrations"], check=True)
+    subprocess.run(["git", "-C", str(root), *who, "commit", "-qm", "migrations"], check=True)
     return root
 
 

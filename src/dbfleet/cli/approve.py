@@ -36,7 +36,7 @@ def approve(
 ) -> None:
     """Approve one exact plan for an environment (as DBFLEET_ACTOR, the CI actor or git user)."""
     from dbfleet.config import load_project
-    from dbfleet.plan.approvals import is_author, judge, plan_authors
+    from dbfleet.plan.approvals import AuthorsUnknown, identities, is_author, judge, plan_authors
     from dbfleet.state.store import actor, open_store
 
     globals_: Globals = ctx.obj
@@ -52,7 +52,10 @@ def approve(
         environment = project.environment(record.environment)
         migrations = [(s, c) for s, c in _migrations(record)]
         if revoke:
-            count = store.revoke(record.hash, environment.name, me)
+            mine = identities(me)
+            count = store.revoke(
+                record.hash, environment.name, lambda who: bool(identities(who) & mine)
+            )
             if json:
                 emit_json({"plan": record.hash, "environment": environment.name, "revoked": count})
             elif count:
@@ -60,18 +63,29 @@ def approve(
             else:
                 info(f"{me} had not approved plan {record.hash[:12]} for {environment.name}")
             return
-        if environment.approver_not_author and is_author(
-            me, plan_authors(project, record.hash, migrations, store)
-        ):
+        try:
+            authors = (
+                plan_authors(project, record.hash, migrations, store)
+                if environment.approver_not_author
+                else set()
+            )
+        except AuthorsUnknown as exc:
+            raise DbfleetError(
+                f"{me} cannot approve plan {record.hash[:12]} here: {environment.name} has "
+                f"approver_not_author = true and {exc}",
+                hint="approve where the migrations' git history is (a full clone)",
+            ) from None
+        if is_author(me, authors):
             raise DbfleetError(
                 f"{me} cannot approve plan {record.hash[:12]}: they made it or wrote one of its "
                 f"migrations, and {environment.name} has approver_not_author = true",
                 hint="ask a reviewer who is not an author to approve it",
             )
+        mine = identities(me)
         standing = [
             a
             for a in store.approvals(record.hash, environment=environment.name)
-            if a.approver == me and a.revoked_at is None and a.genuine
+            if identities(a.approver) & mine and a.revoked_at is None and a.genuine
         ]
         approval = standing[0] if standing else None
         if approval is None:
@@ -155,7 +169,7 @@ def _find_plan(project: Project, store: StateStore, given: str) -> PlanRecord:
     from dbfleet.plan.plan import load_plan
 
     path = Path(given)
-    if given.endswith(".json") or path.is_file():
+    if path.is_file():
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
@@ -172,9 +186,12 @@ def _find_plan(project: Project, store: StateStore, given: str) -> PlanRecord:
             str(data.get("target") or ""),
             [(m["script"], m["checksum"]) for m in data["migrations"]],
         )
-    if len(given) < 12:
+    if any(c in given for c in "/\\.") and not path.exists():
+        raise DbfleetError(f"--plan {given}: no such file", hint="give the plan file or its hash")
+    digits = given.strip().lower()
+    if not 12 <= len(digits) <= 64 or any(c not in "0123456789abcdef" for c in digits):
         raise DbfleetError(
-            f"--plan {given}: give the plan file or at least 12 characters of its hash",
+            f"--plan {given}: give the plan file or at least 12 hex digits of its hash",
             hint="`dbfleet plan` prints the hash",
         )
     matches = store.plans_like(given)

@@ -393,7 +393,10 @@ def _approved_version(
             hint=f"dbfleet plan --env {name} -o plan.json",
         )
     store.record_plan(planned.hash, name, environment.url.display, planned.migrations)
-    judge(project, environment, planned.hash, planned.migrations, store).raise_unless_ok()
+    verdict = judge(project, environment, planned.hash, planned.migrations, store)
+    verdict.raise_unless_ok()
+    for warning in verdict.warnings:
+        info(f"warning: {warning}")
     planned_scripts = {script for script, _ in planned.migrations}
     versions = [
         f.version

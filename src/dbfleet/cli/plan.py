@@ -81,7 +81,9 @@ def _remember(project: Project, made: Plan) -> None:
 
     try:
         with open_store(project) as store:
-            store.record_plan(made.hash, made.environment, made.target, made.migrations)
+            store.record_plan(
+                made.hash, made.environment, made.target, made.migrations, planned=True
+            )
     except DbfleetError as exc:
         info(f"warning: the plan was not recorded in the state store: {exc}")
 
@@ -187,7 +189,10 @@ def apply(
     started = time.perf_counter()
     with open_store(project) as store:
         store.record_plan(plan_hash, environment.name, environment.url.display, expected)
-        judge(project, environment, plan_hash, expected, store).raise_unless_ok()
+        verdict = judge(project, environment, plan_hash, expected, store)
+        verdict.raise_unless_ok()
+        for warning in verdict.warnings:
+            info(f"warning: {warning}")
         run_id = store.start_run(
             "apply",
             environment=environment.name,

@@ -121,12 +121,16 @@ def describe(
     staging, prod = choose_environments(project, staging=staging, prod=prod)
     notes: list[str] = []
     shared = project_variables(project, notes)
+
+    def reads(name: str) -> tuple[str, ...]:
+        # promote_from is checked at apply against that environment's own database: the
+        # apply job needs its URL too.
+        source = project.environments[name].get("promote_from")
+        upstream = environment_variables(project, source, notes) if source else ()
+        return shared + environment_variables(project, name, notes) + upstream
+
     targets = [
-        Target(
-            name,
-            tuple(dict.fromkeys(shared + environment_variables(project, name, notes))),
-            _has_fleet(project, name),
-        )
+        Target(name, tuple(dict.fromkeys(reads(name))), _has_fleet(project, name))
         for name in (staging, prod)
     ]
     if provider == "github":

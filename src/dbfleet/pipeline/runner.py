@@ -296,7 +296,9 @@ class _Runner:
         if not made.migrations:
             self._line(done.key, f"nothing pending for {made.environment}: no approval needed")
             return _Done(done.key, OK)
-        self.store.record_plan(made.hash, made.environment, made.target, made.migrations)
+        self.store.record_plan(
+            made.hash, made.environment, made.target, made.migrations, planned=True
+        )
         environment = self.project.environment(made.environment)
         verdict = judge(self.project, environment, made.hash, made.migrations, self.store)
         problems = verdict.problems()

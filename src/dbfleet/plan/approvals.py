@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dbfleet.errors import DbfleetError
+from dbfleet.state.store import approval_key_set
 
 if TYPE_CHECKING:
     from dbfleet.config import Environment, Project
@@ -36,11 +37,12 @@ class Verdict:
     # Migrations of the plan that have not reached the promote_from environment.
     not_promoted: tuple[str, ...] = ()
     promote_from: str | None = None
-    notes: tuple[str, ...] = field(default=())
+    # Why the plan's authors cannot be known (approver_not_author cannot be checked), if so.
+    authors_unknown: str | None = None
 
     @property
     def approved(self) -> bool:
-        return len(self.counted) >= self.needed
+        return len(self.counted) >= self.needed and self.authors_unknown is None
 
     @property
     def ok(self) -> bool:
@@ -55,16 +57,31 @@ class Verdict:
                 f"plan {short} for {self.environment} has {have} of the {self.needed} "
                 f"approval(s) it needs"
             )
+        if self.authors_unknown:
+            found.append(f"approver_not_author cannot be checked: {self.authors_unknown}")
         found += [f"the approval by {a.approver} does not count: {why}" for a, why in self.refused]
         if self.not_promoted:
             found.append(f"not yet applied to {self.promote_from}: {', '.join(self.not_promoted)}")
         return found
 
+    @property
+    def warnings(self) -> list[str]:
+        """What weakens the approvals even when they pass."""
+        if self.needed and not approval_key_set():
+            return [
+                "DBFLEET_APPROVAL_KEY is not set: approvals are signed with dbfleet's public "
+                "default key, so anyone who can write to the state store can forge one (set "
+                "it as a secret where approvals are made and checked)"
+            ]
+        return []
+
     def raise_unless_ok(self) -> None:
         if self.ok:
             return
         hint = []
-        if not self.approved:
+        if self.authors_unknown:
+            hint.append("run it where the migrations' git history is (a full clone)")
+        elif not self.approved:
             hint.append(
                 f"a reviewer runs `dbfleet approve --env {self.environment} "
                 f"--plan {self.plan_hash[:12]}`"
@@ -85,14 +102,20 @@ def judge(
     needed = environment.approvals if environment.requires_approval else 0
     counted: list[Approval] = []
     refused: list[tuple[Approval, str]] = []
+    unknown: str | None = None
     if needed:
-        authors = plan_authors(project, plan_hash, migrations, store)
+        authors: set[str] = set()
+        if environment.approver_not_author:
+            try:
+                authors = plan_authors(project, plan_hash, migrations, store)
+            except AuthorsUnknown as exc:
+                unknown = str(exc)
         seen: set[str] = set()
         for approval in store.approvals(plan_hash, environment=environment.name):
             reason = _why_not(approval, environment, authors, seen)
             if reason is None:
                 counted.append(approval)
-                seen.add(approval.approver.casefold())
+                seen |= identities(approval.approver)  # one person, however they spell it
             elif reason:  # "" = silently not counted (revoked)
                 refused.append((approval, reason))
     not_promoted: tuple[str, ...] = ()
@@ -106,6 +129,7 @@ def judge(
         tuple(refused),
         not_promoted,
         environment.promote_from,
+        unknown,
     )
 
 
@@ -115,8 +139,12 @@ def _why_not(
     if approval.revoked_at is not None:
         return ""
     if not approval.genuine:
-        return "its row does not match its digest (written or edited outside dbfleet)"
-    if approval.approver.casefold() in seen:
+        key = "" if approval_key_set() else "; DBFLEET_APPROVAL_KEY is not set here"
+        return (
+            "its row does not match its digest (written or edited outside dbfleet, or signed "
+            f"with another DBFLEET_APPROVAL_KEY{key})"
+        )
+    if identities(approval.approver) & seen:
         return "the same person approved it already"
     if environment.approver_not_author and is_author(approval.approver, authors):
         return "the approver is an author of the plan (approver_not_author = true)"
@@ -126,17 +154,24 @@ def _why_not(
 def plan_authors(
     project: Project, plan_hash: str, migrations: Sequence[tuple[str, str]], store: StateStore
 ) -> set[str]:
-    """Who made the plan (as the state store recorded it) and who wrote its migrations (git)."""
+    """Who made the plan (as the state store recorded it) and who wrote or committed its
+    migrations (git). Raises AuthorsUnknown when git cannot say (not a repository, no git, a
+    shallow clone): approver_not_author then fails closed."""
     authors: set[str] = set()
     record = store.plan(plan_hash)
-    if record is not None:
+    if record is not None and record.planned_by:
         authors.add(record.planned_by)
     authors |= git_authors(project, [script for script, _ in migrations])
     return authors
 
 
+class AuthorsUnknown(Exception):
+    """git cannot tell who wrote the migrations; the text says why."""
+
+
 def git_authors(project: Project, scripts: Iterable[str]) -> set[str]:
-    """'Name <email>' of everyone who committed to these migration files; empty without git."""
+    """'Name <email>' of everyone who authored or committed these migration files (files not
+    committed yet have none: their author is whoever plans them)."""
     paths = [
         str(path)
         for script in scripts
@@ -145,28 +180,36 @@ def git_authors(project: Project, scripts: Iterable[str]) -> set[str]:
     ]
     if not paths:
         return set()
-    try:
-        done = subprocess.run(
-            ["git", "log", "--format=%an <%ae>", "--", *paths],
-            cwd=Path(paths[0]).parent,
-            capture_output=True,
-            text=True,
-            timeout=30,
+    where = Path(paths[0]).parent
+
+    def git(*args: str) -> str:
+        try:
+            done = subprocess.run(
+                ["git", *args], cwd=where, capture_output=True, text=True, timeout=30
+            )
+        except (OSError, subprocess.SubprocessError) as exc:
+            raise AuthorsUnknown(f"git cannot be run ({exc})") from None
+        if done.returncode != 0:
+            lines = done.stderr.strip().splitlines()
+            raise AuthorsUnknown(f"git says: {lines[-1] if lines else 'an error'}")
+        return done.stdout
+
+    if git("rev-parse", "--is-shallow-repository").strip() == "true":
+        raise AuthorsUnknown(
+            "this is a shallow clone, whose history may not reach the migrations' commits "
+            "(fetch the whole history, e.g. actions/checkout with fetch-depth: 0)"
         )
-    except (OSError, subprocess.SubprocessError):
-        return set()
-    if done.returncode != 0:
-        return set()
-    return {line.strip() for line in done.stdout.splitlines() if line.strip()}
+    out = git("log", "--format=%an <%ae>%n%cn <%ce>", "--", *paths)
+    return {line.strip() for line in out.splitlines() if line.strip()}
 
 
 def is_author(approver: str, authors: set[str]) -> bool:
     """Does `approver` (a login, an email or 'Name <email>') name one of `authors`?"""
-    mine = _identities(approver)
-    return any(mine & _identities(author) for author in authors)
+    mine = identities(approver)
+    return any(mine & identities(author) for author in authors)
 
 
-def _identities(who: str) -> set[str]:
+def identities(who: str) -> set[str]:
     """The names a person goes by in `who`: the whole, the name, the email and its local part
     (GitHub's actor is a login; git's author is 'Name <email>')."""
     text = who.strip().casefold()
@@ -177,7 +220,10 @@ def _identities(who: str) -> set[str]:
         text = rest.rstrip(">").strip()
         found.add(text)
     if "@" in text:
-        found.add(text.split("@", 1)[0])
+        local, _, domain = text.partition("@")
+        found.add(local)
+        if domain == "users.noreply.github.com":  # 123+carol@users.noreply.github.com
+            found.add(local.rpartition("+")[2])
     return {f for f in found if f}
 
 
@@ -185,15 +231,21 @@ def _not_promoted(
     project: Project, source: str, migrations: Sequence[tuple[str, str]], store: StateStore
 ) -> list[str]:
     """The plan's migrations that did not run successfully on `source`: not in the state store's
-    record of runs there, and not in `source`'s own history table (when it can be reached)."""
-    recorded = store.applied_in(source, migrations)
-    missing = [(s, c) for s, c in migrations if s not in recorded]
-    if not missing:
-        return []
+    record of runs on `source`'s own database, and not in its history table. The database is
+    the one dbfleet.toml names (whatever --url/DBFLEET_URL this process got); when its URL
+    cannot be resolved here (a variable only staging's jobs have), nothing counts."""
     from dbfleet.migrate.commands import status
 
     try:
-        state = status(project, project.environment(source))
+        environment = project.environment(source, overrides=False)
+    except DbfleetError:
+        return [s for s, _ in migrations]
+    recorded = store.applied_in(source, environment.url.display, migrations)
+    missing = [(s, c) for s, c in migrations if s not in recorded]
+    if not missing:
+        return []
+    try:
+        state = status(project, environment)
     except DbfleetError:
         return [s for s, _ in missing]  # cannot look: only the store's record counts
     there = {

@@ -15,7 +15,7 @@ from dbfleet.errors import DbfleetError
 from dbfleet.plan.drift import live_schema
 from dbfleet.schema.model import Model
 
-FORMAT = 2  # 2: the project's name is part of the plan and its hash
+FORMAT = 3  # 2: the project's name is in the plan and its hash; 3: the target's URL too
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,7 @@ class Plan:
         return _digest(
             self.project,
             self.environment,
+            self.target,
             self.fingerprint.to_data(),
             [list(m) for m in self.migrations],
             list(self.statements),
@@ -181,6 +182,7 @@ def load_plan(text: str, source: str) -> dict[str, Any]:
         digest = _digest(
             data["project"],
             data["environment"],
+            data["target"],
             data["fingerprint"],
             [[m["script"], m["checksum"]] for m in data["migrations"]],
             list(data["statements"]),
@@ -196,11 +198,17 @@ def load_plan(text: str, source: str) -> dict[str, Any]:
 
 
 def _digest(
-    project: Any, environment: Any, fingerprint: Any, migrations: Any, statements: Any
+    project: Any,
+    environment: Any,
+    target: Any,
+    fingerprint: Any,
+    migrations: Any,
+    statements: Any,
 ) -> str:
     core = {
         "format": FORMAT,
         "project": project,
+        "target": target,
         "environment": environment,
         "fingerprint": fingerprint,
         "migrations": migrations,
@@ -236,6 +244,14 @@ def read_plan(project: Project, path: Path) -> Planned:
             hint="use it from that project's folder, or make a plan here",
         )
     environment = project.environment(str(data["environment"]))
+    if environment.url.display != data["target"]:
+        # The environment's URL was overridden (--url, DBFLEET_URL) or its config changed: a
+        # plan runs only on the database it was made for.
+        raise DbfleetError(
+            f"{path} was made for {data['target']}, but {environment.name} is now "
+            f"{environment.url.display}",
+            hint="unset DBFLEET_URL, or make a plan for this target",
+        )
     now, _ = fingerprint(project, environment)
     planned: dict[str, Any] = data["fingerprint"]
     if now.to_data() != planned:

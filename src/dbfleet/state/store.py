@@ -10,7 +10,7 @@ from __future__ import annotations
 import getpass
 import os
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -138,23 +138,41 @@ class Approval:
     revoked_by: str | None = None
 
     def expected_digest(self) -> str:
-        """The digest dbfleet wrote with this row: an HMAC over what the approval says, keyed
-        with DBFLEET_APPROVAL_KEY when set (a CI secret), so a row inserted or edited by hand
-        does not count."""
+        """The digest dbfleet wrote with this row: an HMAC over everything the row says, its
+        revocation included, keyed with DBFLEET_APPROVAL_KEY when set (a CI secret), so a row
+        inserted or edited by hand (a revocation undone) does not count."""
         import hashlib
         import hmac
 
-        key = os.environ.get("DBFLEET_APPROVAL_KEY", "dbfleet approval").encode("utf-8")
         said = "\n".join(
-            [self.plan_hash, self.environment, self.approver, self.approved_at, self.comment or ""]
+            [
+                self.id,
+                self.plan_hash,
+                self.environment,
+                self.approver,
+                self.approved_at,
+                self.comment or "",
+                self.revoked_at or "",
+                self.revoked_by or "",
+            ]
         )
-        return hmac.new(key, said.encode("utf-8"), hashlib.sha256).hexdigest()
+        return hmac.new(approval_key(), said.encode("utf-8"), hashlib.sha256).hexdigest()
 
     @property
     def genuine(self) -> bool:
         import hmac
 
         return self.digest is not None and hmac.compare_digest(self.digest, self.expected_digest())
+
+
+def approval_key() -> bytes:
+    """The key approvals are signed with: DBFLEET_APPROVAL_KEY, else a fixed one that only
+    catches careless edits (anyone who reads dbfleet's source can sign with it)."""
+    return os.environ.get("DBFLEET_APPROVAL_KEY", "dbfleet approval").encode("utf-8")
+
+
+def approval_key_set() -> bool:
+    return bool(os.environ.get("DBFLEET_APPROVAL_KEY"))
 
 
 @dataclass(frozen=True)
@@ -409,9 +427,12 @@ class StateStore:
         )
         return [Run(**_fields(Run, r)) for r in rows]
 
-    def applied_in(self, environment: str, units: Sequence[tuple[str, str]]) -> set[str]:
+    def applied_in(
+        self, environment: str, target: str, units: Sequence[tuple[str, str]]
+    ) -> set[str]:
         """Which of `units` (script, checksum) a successful run recorded applying to
-        `environment`."""
+        `environment` at `target` (its URL as shown: a run pointed elsewhere with --url does
+        not count)."""
         if not units:
             return set()
         scripts = ", ".join(self._literal(script) for script, _ in units)
@@ -419,7 +440,7 @@ class StateStore:
             "SELECT DISTINCT m.script, m.checksum FROM run_migrations m "
             "JOIN runs r ON r.id = m.run_id "
             f"WHERE r.environment = {self._literal(environment)} AND r.result = 'ok' "
-            f"AND m.script IN ({scripts})"
+            f"AND r.target = {self._literal(target)} AND m.script IN ({scripts})"
         )
         found = {(r["script"], r["checksum"]) for r in rows}
         return {script for script, checksum in units if (script, checksum) in found}
@@ -456,38 +477,55 @@ class StateStore:
         )
         return [Approval(**_fields(Approval, r)) for r in rows]
 
-    def revoke(self, plan_hash: str, environment: str, approver: str) -> int:
-        """Revoke `approver`'s standing approvals of a plan; how many there were."""
+    def revoke(self, plan_hash: str, environment: str, same_person: Callable[[str], bool]) -> int:
+        """Revoke the standing approvals of a plan by the person `same_person` recognises (under
+        any spelling of their identity); how many there were. Each row is signed again."""
+        from dataclasses import replace
+
         standing = [
             a
             for a in self.approvals(plan_hash, environment=environment)
-            if a.approver == approver and a.revoked_at is None
+            if same_person(a.approver) and a.revoked_at is None
         ]
-        self.write(
-            [
-                self._update(
-                    "approvals", {"revoked_at": now(), "revoked_by": actor()}, {"id": a.id}
-                )
-                for a in standing
-            ]
-        )
+        statements = []
+        for approval in standing:
+            revoked = replace(approval, revoked_at=now(), revoked_by=redact(actor()))
+            signed: dict[str, str | int | None] = {
+                "revoked_at": revoked.revoked_at,
+                "revoked_by": revoked.revoked_by,
+                "digest": revoked.expected_digest(),
+            }
+            statements.append(self._update("approvals", signed, {"id": approval.id}))
+        self.write(statements)
         return len(standing)
 
     # --- plans ------------------------------------------------------------------------------
 
     def record_plan(
-        self, plan_hash: str, environment: str, target: str, migrations: Sequence[tuple[str, str]]
+        self,
+        plan_hash: str,
+        environment: str,
+        target: str,
+        migrations: Sequence[tuple[str, str]],
+        *,
+        planned: bool = False,
     ) -> PlanRecord:
-        """Remember a plan (the first time it is made; planning it again changes nothing)."""
+        """Remember a plan. `planned`: `dbfleet plan` made it, so whoever runs this is its
+        planner (an author for approver_not_author); a plan first seen through approve or apply
+        has no known planner until someone plans it."""
         import json
 
+        who = redact(actor()) if planned else ""
         known = self.plan(plan_hash)
         if known is not None:
+            if who and not known.planned_by:
+                self.write([self._update("plans", {"planned_by": who}, {"hash": plan_hash})])
+                return PlanRecord(**{**vars(known), "planned_by": who})
             return known
         record = PlanRecord(
             plan_hash,
             environment,
-            actor(),
+            who,
             now(),
             target,
             json.dumps([list(m) for m in migrations]),
@@ -500,8 +538,11 @@ class StateStore:
         return PlanRecord(**_fields(PlanRecord, rows[0])) if rows else None
 
     def plans_like(self, prefix: str) -> list[PlanRecord]:
-        """Plans whose hash starts with `prefix` (as a user types the short hash)."""
-        clean = "".join(c for c in prefix.lower() if c in "0123456789abcdef")
+        """Plans whose hash starts with `prefix` (as a user types the short hash: 12 to 64 hex
+        digits; anything else matches nothing)."""
+        clean = prefix.strip().lower()
+        if not (12 <= len(clean) <= 64) or any(c not in "0123456789abcdef" for c in clean):
+            return []
         rows = self.conn.records(
             f"SELECT * FROM plans WHERE hash LIKE {self._literal(clean + '%')} ORDER BY hash"
         )
