@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from dbfleet.cli.app import Globals, app
-from dbfleet.cli.output import console, emit_json, emit_text, error, info
+from dbfleet.cli.output import console, emit_json, emit_text, error, info, markdown_cell
 from dbfleet.errors import ConfigError, DbfleetError
 from dbfleet.secrets import redact
 
@@ -779,9 +779,6 @@ def _status_markdown(
 ) -> str:
     """`fleet status -f md`: counts by version, then the failed, pending or outdated tenants."""
 
-    def cell(text: object) -> str:
-        return str(text).replace("|", "\\|").replace("\n", " ")
-
     versions = sorted(by_version.items(), key=lambda i: key(i[0] if i[0] != "none" else None))
     failed = [r for r in rows if r["failed"]]
     attention = [r for r in rows if r["failed"] or r["pending"] or r["outdated"]]
@@ -800,10 +797,15 @@ def _status_markdown(
         "|---|---|---|---|---|---|",
     ]
     for r in attention[:MARKDOWN_ROWS]:
-        out.append(
-            f"| `{cell(r['tenant'])}` | {cell(r['group'] or '')} | `{r['version'] or 'none'}` | "
-            f"{r['pending']} | {r['last_result'] or ''} | {cell(r['error'] or '')} |"
-        )
+        cells = [
+            f"`{markdown_cell(r['tenant'])}`",
+            markdown_cell(r["group"] or ""),
+            f"`{r['version'] or 'none'}`",
+            str(r["pending"]),
+            r["last_result"] or "",
+            markdown_cell(r["error"] or ""),
+        ]
+        out.append("| " + " | ".join(cells) + " |")
     if len(attention) > MARKDOWN_ROWS:
         out.append(f"\n… and {len(attention) - MARKDOWN_ROWS} more (`dbfleet fleet status`).")
     return "\n".join(out) + "\n"

@@ -48,3 +48,9 @@ def emit_text(text: str) -> None:
     sys.stdout.write(redact(text))
     if not text.endswith("\n"):
         sys.stdout.write("\n")
+
+
+def markdown_cell(text: object) -> str:
+    """Text for a Markdown table cell (or a one-line quote): a pipe would end the cell and a
+    newline the row."""
+    return str(text).replace("|", "\\|").replace("\n", " ")

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from dbfleet.cli.app import Globals, app
-from dbfleet.cli.output import emit_json
+from dbfleet.cli.output import emit_json, markdown_cell
 from dbfleet.secrets import redact
 
 if TYPE_CHECKING:
@@ -179,17 +179,14 @@ def _markdown(chosen: PipelineRun | None, steps: list[PipelineStep]) -> str:
     if chosen is None:
         return "No pipeline runs recorded.\n"
 
-    def cell(text: str) -> str:
-        return text.replace("|", "\\|").replace("\n", " ")
-
     out = [
         f"## Pipeline run `{chosen.id[:12]}`: {chosen.status}",
         "",
-        f"Started {_when(chosen.started_at)} UTC by {cell(chosen.actor)}"
+        f"Started {_when(chosen.started_at)} UTC by {markdown_cell(chosen.actor)}"
         + (f" · stopped at `{chosen.stopped_at}`" if chosen.stopped_at else ""),
     ]
     if chosen.message:
-        out += ["", f"> {cell(chosen.message)}"]
+        out += ["", f"> {markdown_cell(chosen.message)}"]
     out += [
         "",
         "| Stage | Step | Status | Duration | Exit | Last line |",
@@ -197,10 +194,15 @@ def _markdown(chosen: PipelineRun | None, steps: list[PipelineStep]) -> str:
     ]
     for s in steps:
         last = (s.log_tail or "").strip().splitlines()
-        out.append(
-            f"| {cell(s.stage)} | `{cell(s.step)}` | {s.status} | {_duration(s.duration_ms)} | "
-            f"{'' if s.exit_code is None else s.exit_code} | {cell(last[-1]) if last else ''} |"
-        )
+        cells = [
+            markdown_cell(s.stage),
+            f"`{markdown_cell(s.step)}`",
+            s.status,
+            _duration(s.duration_ms),
+            "" if s.exit_code is None else str(s.exit_code),
+            markdown_cell(last[-1]) if last else "",
+        ]
+        out.append("| " + " | ".join(cells) + " |")
     return "\n".join(out) + "\n"
 
 

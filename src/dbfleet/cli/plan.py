@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from dbfleet.cli.app import Globals, app
-from dbfleet.cli.output import emit_json, emit_text, info
+from dbfleet.cli.output import emit_json, emit_text, info, markdown_cell
 from dbfleet.errors import DbfleetError
 
 if TYPE_CHECKING:
@@ -117,11 +117,6 @@ def _text(made: Plan) -> str:
     return "\n".join(lines)
 
 
-def _cell(text: str) -> str:
-    """Text for a Markdown table cell: a pipe would end the cell."""
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
 def _markdown(made: Plan) -> str:
     from dbfleet.diff.script import render_markdown
 
@@ -146,7 +141,7 @@ def _markdown(made: Plan) -> str:
         ]
         out += [
             f"| {f['severity']} | `{f['code']}` {f['rule']} | `{f['file']}:{f['line']}` | "
-            f"{_cell(str(f['message']))} |"
+            f"{markdown_cell(f['message'])} |"
             for f in made.lint
         ]
         out.append("")
