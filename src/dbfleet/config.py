@@ -184,13 +184,10 @@ class Project:
                 hint="unset DBFLEET_URL / drop --url",
             )
         for other, settings in self.environments.items():
-            if other == name or not settings.get("requires_approval") or "url" not in settings:
+            if other == name or not settings.get("requires_approval"):
                 continue
             try:
-                where = f"{self.source}: environments.{other}.url"
-                theirs = self._anchored(
-                    parse_url(self.resolve(settings["url"], where), where=where)
-                )
+                theirs = self.environment(other, overrides=False).url
             except ConfigError:
                 continue  # its URL cannot be known here (a variable not set): nothing to compare
             if (theirs.engine, theirs.host, theirs.port, theirs.database) == (

@@ -342,7 +342,7 @@ def _rollout(
         if action == "migrate" and (plan_file is not None or environment.requires_approval):
             version = _approved_version(project, environment, plan_file, version_text, store)
         if action == "undo":
-            from dbfleet.cli.migrate import require_reason
+            from dbfleet.plan.approvals import require_reason
 
             require_reason(environment, reason)
         try:

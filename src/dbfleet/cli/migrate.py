@@ -306,17 +306,6 @@ def migrate(
     _report(result, json, environment, "applied")
 
 
-def require_reason(environment: Environment, reason: str | None) -> None:
-    """An undo where plans need approval is a change no plan covers: it must say why."""
-    if environment.requires_approval and not (reason or "").strip():
-        raise DbfleetError(
-            f"undo on {environment.name}, which runs approved plans only "
-            "(requires_approval = true), needs --reason",
-            hint='e.g. --reason "INC-123: V42 locks invoices"; it is recorded with the run '
-            "(dbfleet history)",
-        )
-
-
 def _record(
     project: Project,
     environment: Environment,
@@ -441,6 +430,8 @@ def undo(
 
     project, environment = _load(ctx, env, url)
     if not dry_run:
+        from dbfleet.plan.approvals import require_reason
+
         require_reason(environment, reason)
     progress = _Progress(quiet=json or dry_run)
     started = time.perf_counter()

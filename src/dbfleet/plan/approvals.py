@@ -91,6 +91,17 @@ class Verdict:
         raise DbfleetError("; ".join(self.problems()), hint=", and ".join(hint))
 
 
+def require_reason(environment: Environment, reason: str | None) -> None:
+    """An undo where plans need approval is a change no plan covers: it must say why."""
+    if environment.requires_approval and not (reason or "").strip():
+        raise DbfleetError(
+            f"undo on {environment.name}, which runs approved plans only "
+            "(requires_approval = true), needs --reason",
+            hint='e.g. --reason "INC-123: V42 locks invoices"; it is recorded with the run '
+            "(dbfleet history)",
+        )
+
+
 def judge(
     project: Project,
     environment: Environment,
