@@ -14,6 +14,7 @@ server and its results drained, so the session can roll back and go on.
 from __future__ import annotations
 
 import ctypes
+import os
 import select
 import sys
 import threading
@@ -79,7 +80,11 @@ _searched = False
 
 
 def _candidates() -> list[str]:
-    """Where libpq may be, best first: psycopg-binary's bundled copy, then the system's."""
+    """Where libpq may be, best first: DBFLEET_LIBPQ (a path) alone when it is set, else
+    psycopg-binary's bundled copy, then the system's."""
+    chosen = os.environ.get("DBFLEET_LIBPQ", "").strip()
+    if chosen:
+        return [chosen]
     found: list[str] = []
     folders: list[str] = []
     try:
