@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -60,8 +61,10 @@ def actor() -> str:
         return str(os.getuid())
 
 
+@cache
 def _git_user() -> str | None:
-    """git's user.email (else user.name), as configured where dbfleet runs; None without git."""
+    """git's user.email (else user.name), as configured where dbfleet runs; None without git.
+    Asked once per process (a run records several rows)."""
     import subprocess
 
     for key in ("user.email", "user.name"):
